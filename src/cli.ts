@@ -1,0 +1,130 @@
+import { Command, CommanderError, Option } from "commander";
+import { ExitCode, MeshError, ChecksFailed } from "./errors.js";
+import { processIo, type Io } from "./io.js";
+import type { Deps, GlobalOptions } from "./deps.js";
+import { MESH_VERSION, LINKERD_VERSION } from "./version.js";
+import { parseNamespace } from "./commands/shared.js";
+
+type CommandFactory = (deps: Deps) => Command;
+
+/**
+ * Top-level commands, loaded on demand so that `mesh version --client` or
+ * `mesh install` never parse code they do not run (start-up time matters: see bench/startup).
+ */
+export const COMMANDS: Record<string, { description: string; load: () => Promise<CommandFactory> }> = {
+  install: {
+    description: "Output Kubernetes configs to install the Linkerd control plane",
+    load: async () => (await import("./commands/install.js")).installCommand,
+  },
+  inject: {
+    description: "Add the Linkerd proxy to Kubernetes configs",
+    load: async () => (await import("./commands/inject.js")).injectCommand,
+  },
+  uninject: {
+    description: "Remove the Linkerd proxy from Kubernetes configs",
+    load: async () => (await import("./commands/uninject.js")).uninjectCommand,
+  },
+  check: {
+    description: "Check the Linkerd installation for potential problems",
+    load: async () => (await import("./commands/check.js")).checkCommand,
+  },
+  version: {
+    description: "Print the client and server version information",
+    load: async () => (await import("./commands/version.js")).versionCommand,
+  },
+};
+
+export function buildProgram(): Command {
+  return new Command("mesh")
+    .description(`A fast, friendly CLI for the Linkerd service mesh (targets Linkerd ${LINKERD_VERSION})`)
+    .version(`mesh ${MESH_VERSION} (Linkerd ${LINKERD_VERSION})`, "--mesh-version", "print mesh's own version")
+    .option("--kubeconfig <path>", "path to the kubeconfig file to use for CLI requests")
+    .option("--context <name>", "name of the kubeconfig context to use")
+    .addOption(new Option("-L, --linkerd-namespace <ns>", "namespace in which Linkerd is installed").env("LINKERD_NAMESPACE").default("linkerd").argParser(parseNamespace))
+    .option("--as <user>", "username to impersonate for Kubernetes operations")
+    .option("--as-group <group>", "group to impersonate for Kubernetes operations (repeatable)", (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option("--verbose", "turn on debug logging and full error traces", false)
+    .option("--no-color", "disable colour output (also NO_COLOR, or when stdout is not a terminal)")
+    .showHelpAfterError("(run with --help for usage)")
+    .enablePositionalOptions(false);
+}
+
+/** Finds the subcommand named in argv (first word that is not an option or an option's value). */
+function findCommandName(argv: string[]): string | undefined {
+  const valued = new Set(["--kubeconfig", "--context", "-L", "--linkerd-namespace", "--as", "--as-group"]);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (valued.has(a)) {
+      i++;
+      continue;
+    }
+    if (a === "help") return argv[i + 1];
+    if (!a.startsWith("-")) return a;
+  }
+  return undefined;
+}
+
+/** Commander must report errors through us, for every command, not only the root. */
+function configure(cmd: Command, io: Io): void {
+  cmd.exitOverride();
+  cmd.configureOutput({
+    writeOut: (s) => io.stdout.write(s),
+    writeErr: (s) => io.stderr.write(s),
+    outputError: (s, write) => write(s.startsWith("error:") ? s : `error: ${s}`),
+  });
+  for (const sub of cmd.commands) configure(sub, io);
+}
+
+/** Runs mesh with `argv` (without node and script) and returns the exit code. The ONLY error handler. */
+export async function run(argv: string[], deps: Deps): Promise<number> {
+  const program = buildProgram();
+  const name = findCommandName(argv);
+  for (const [cmdName, entry] of Object.entries(COMMANDS)) {
+    if (cmdName === name) program.addCommand((await entry.load())(deps));
+    else program.command(cmdName).description(entry.description);
+  }
+  configure(program, deps.io);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return ExitCode.Ok;
+  } catch (err) {
+    return report(err, deps.io, argv.includes("--verbose"));
+  }
+}
+
+export function report(err: unknown, io: Io, verbose: boolean): number {
+  if (err instanceof CommanderError) {
+    if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return ExitCode.Ok;
+    return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage; // commander already printed the message
+  }
+  if (err instanceof ChecksFailed) return err.exitCode;
+  if (err instanceof MeshError) {
+    io.stderr.write(`error: ${err.message}\n`);
+    if (err.hint) io.stderr.write(`hint: ${err.hint}\n`);
+    if (verbose && err.cause) io.stderr.write(`${describeCause(err.cause)}\n`);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  io.stderr.write(`error: ${message}\n`);
+  if (verbose && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+  else io.stderr.write("hint: run again with --verbose for details\n");
+  return ExitCode.Failure;
+}
+
+function describeCause(cause: unknown): string {
+  return cause instanceof Error ? (cause.stack ?? cause.message) : String(cause);
+}
+
+/** Real dependencies: the process's streams, clock and kubeconfig. */
+export function processDeps(argv: string[]): Deps {
+  return {
+    io: processIo(argv.includes("--no-color")),
+    now: () => new Date(),
+    env: process.env,
+    cluster: async (g: GlobalOptions) => (await import("./kube/cluster.js")).connect(g),
+  };
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  process.exitCode = await run(argv, processDeps(argv));
+}
