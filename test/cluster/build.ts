@@ -1,0 +1,211 @@
+/**
+ * Builds kube-apiserver, kube-controller-manager, kube-scheduler and kubectl
+ * 1.20.2 from Debian's `kubernetes` source package with Debian's Go, and caches
+ * them under `<cache>/kubernetes-1.20.2/bin` (see ../../../shared/spec/real-cluster.md).
+ * A second call finds the cache and returns at once.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, symlink, writeFile, cp, rename } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { KUBE_BINARIES, KUBE_VERSION, RECIPE_REVISION, binDir, kubeCacheDir } from "./paths.js";
+import { run } from "./proc.js";
+
+export interface BuildOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Progress lines; default: stderr. */
+  log?: (line: string) => void;
+  /** Keep the unpacked source and Go build cache after success. */
+  keepWork?: boolean;
+  /** Rebuild even if the cache is complete. */
+  force?: boolean;
+}
+
+const STAMP = "build.json";
+const VENDOR_REPLACEMENTS = ["github.com/modern-go/reflect2", "github.com/json-iterator/go"];
+const OPENAPI_EXCLUDE = ["vendor/k8s.io/code-generator", "vendor/k8s.io/sample-apiserver"];
+const LDFLAGS = [
+  `-X k8s.io/kubernetes/vendor/k8s.io/component-base/version.gitVersion=v${KUBE_VERSION}`,
+  "-X k8s.io/kubernetes/vendor/k8s.io/component-base/version.gitMajor=1",
+  `-X k8s.io/kubernetes/vendor/k8s.io/component-base/version.gitMinor=${KUBE_VERSION.split(".")[1]}`,
+  "-X k8s.io/kubernetes/vendor/k8s.io/component-base/version.gitTreeState=clean",
+  "-s -w",
+].join(" ");
+
+/** True when all binaries are cached by the current recipe. */
+export async function isBuilt(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  const bin = binDir(env);
+  if (!KUBE_BINARIES.every((b) => existsSync(join(bin, b)))) return false;
+  try {
+    const stamp = JSON.parse(await readFile(join(bin, STAMP), "utf8")) as { revision?: number };
+    return stamp.revision === RECIPE_REVISION;
+  } catch {
+    return false;
+  }
+}
+
+/** Builds (or reuses) the binaries; resolves to the bin directory. */
+export async function ensureBinaries(opts: BuildOptions = {}): Promise<string> {
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const bin = binDir(env);
+  if (!opts.force && (await isBuilt(env))) return bin;
+
+  const root = kubeCacheDir(env);
+  const work = join(root, "work");
+  const srcTree = join(work, `kubernetes-${KUBE_VERSION}`);
+  const gopath = join(work, "gopath");
+  const goEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    GO111MODULE: "off",
+    GOPATH: gopath,
+    GOCACHE: join(work, "go-build"),
+    GOFLAGS: "",
+    CGO_ENABLED: "0",
+    GOTOOLCHAIN: "local",
+  };
+  const pkgRoot = join(gopath, "src", "k8s.io", "kubernetes");
+  // GOPATH mode finds vendor/ only when the working directory is inside GOPATH;
+  // pkgRoot is a symlink, and Go trusts $PWD for the logical path.
+  goEnv.PWD = pkgRoot;
+  const started = Date.now();
+  const steps = 7;
+  let step = 0;
+  const stepLog = (what: string) => {
+    step++;
+    log(`[cluster build] step ${step}/${steps} (${secs(started)}): ${what}`);
+  };
+
+  stepLog("checking tools (go, etcd, apt-get)");
+  for (const tool of ["go", "etcd", "apt-get", "tar"]) {
+    const r = await run("sh", ["-c", `command -v ${tool}`], { allowFail: true });
+    if (r.code !== 0) throw new Error(`${tool} not found: run \`sudo sh .ci/cluster-deps.sh\` first`);
+  }
+  for (const lib of VENDOR_REPLACEMENTS) {
+    if (!existsSync(join("/usr/share/gocode/src", lib)))
+      throw new Error(`/usr/share/gocode/src/${lib} not found: run \`sudo sh .ci/cluster-deps.sh\` first`);
+  }
+  await mkdir(work, { recursive: true });
+
+  stepLog("fetching Debian's kubernetes source package");
+  const tarball = await findOrigTarball(work);
+  if (tarball) log(`  reusing ${tarball}`);
+  else {
+    await run("apt-get", ["source", "--download-only", "kubernetes"], { cwd: work });
+    if (!(await findOrigTarball(work))) throw new Error(`no kubernetes_*.orig.tar.gz in ${work} after apt-get source`);
+  }
+
+  stepLog(`unpacking kubernetes-${KUBE_VERSION}`);
+  if (existsSync(join(srcTree, ".mesh-unpacked"))) log("  already unpacked");
+  else {
+    await rm(srcTree, { recursive: true, force: true });
+    const tgz = (await findOrigTarball(work))!;
+    await run("tar", ["-xzf", tgz, "-C", work]);
+    if (!existsSync(join(srcTree, "cmd", "kube-apiserver")))
+      throw new Error(`unpacking ${tgz} did not give ${srcTree}/cmd/kube-apiserver`);
+    await writeFile(join(srcTree, ".mesh-unpacked"), "");
+  }
+  await mkdir(dirname(pkgRoot), { recursive: true });
+  await rm(pkgRoot, { force: true });
+  await symlink(srcTree, pkgRoot);
+
+  stepLog("replacing vendored reflect2 and json-iterator with Debian's newer copies");
+  for (const lib of VENDOR_REPLACEMENTS) {
+    const dest = join(srcTree, "vendor", lib);
+    await rm(dest, { recursive: true, force: true });
+    await cp(join("/usr/share/gocode/src", lib), dest, { recursive: true, dereference: true });
+  }
+
+  stepLog("generating OpenAPI definitions");
+  const openapiOut = join(srcTree, "pkg", "generated", "openapi", "zz_generated.openapi.go");
+  if (existsSync(openapiOut)) log("  already generated");
+  else {
+    const genBin = join(work, "openapi-gen");
+    await run("go", ["build", "-o", genBin, "./vendor/k8s.io/kube-openapi/cmd/openapi-gen"], { cwd: pkgRoot, env: goEnv });
+    const dirs = await openapiDirs(pkgRoot);
+    log(`  ${dirs.length} packages carry +k8s:openapi-gen`);
+    await run(
+      genBin,
+      [
+        "-i", dirs.map((d) => `k8s.io/kubernetes/${d}`).join(","),
+        "-p", "k8s.io/kubernetes/pkg/generated/openapi",
+        "-O", "zz_generated.openapi",
+        "-h", "vendor/k8s.io/code-generator/hack/boilerplate.go.txt",
+        "-r", join(work, "openapi-violations.report"),
+      ],
+      { cwd: pkgRoot, env: goEnv },
+    );
+    if (!existsSync(openapiOut)) throw new Error(`openapi-gen did not write ${openapiOut}`);
+  }
+
+  stepLog(`compiling ${KUBE_BINARIES.join(", ")} (the long step: about 5 minutes on 2 cores)`);
+  const targets = KUBE_BINARIES.map((b) => `./cmd/${b}`);
+  const list = await run("go", ["list", "-deps", ...targets], { cwd: pkgRoot, env: goEnv });
+  const total = list.stdout.split("\n").filter(Boolean).length;
+  const out = join(work, "bin");
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  let compiled = 0;
+  let lastReport = 0;
+  const report = () => {
+    lastReport = Date.now();
+    const pct = Math.min(99, Math.round((compiled / Math.max(total, 1)) * 100));
+    log(`  ${compiled}/${total} packages (${pct}%), ${secs(started)} elapsed`);
+  };
+  const timer = setInterval(report, 20_000);
+  try {
+    await run("go", ["build", "-v", "-trimpath", "-ldflags", LDFLAGS, "-o", out + "/", ...targets], {
+      cwd: pkgRoot,
+      env: goEnv,
+      onStderrLine: (line) => {
+        if (/^[\w.\-/]+$/.test(line.trim())) compiled++;
+        if (Date.now() - lastReport > 20_000) report();
+      },
+    });
+  } finally {
+    clearInterval(timer);
+  }
+
+  stepLog(`installing binaries into ${bin}`);
+  const ver = await run(join(out, "kubectl"), ["version", "--client", "--short"], { allowFail: true });
+  if (!ver.stdout.includes(`v${KUBE_VERSION}`)) throw new Error(`built kubectl reports ${ver.stdout.trim() || ver.stderr.trim()}`);
+  await rm(bin, { recursive: true, force: true });
+  await rename(out, bin);
+  await writeFile(
+    join(bin, STAMP),
+    JSON.stringify({ version: KUBE_VERSION, revision: RECIPE_REVISION, builtAt: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000) }, null, 2) + "\n",
+  );
+  if (!opts.keepWork && !env.MESH_KEEP_BUILD) {
+    // The Go build cache and source tree are ~2 GB; the tarball stays for rebuilds.
+    await rm(join(work, "go-build"), { recursive: true, force: true });
+    await rm(srcTree, { recursive: true, force: true });
+    await rm(gopath, { recursive: true, force: true });
+  }
+  log(`[cluster build] done in ${secs(started)}: ${bin}`);
+  return bin;
+}
+
+async function findOrigTarball(dir: string): Promise<string | undefined> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const name = names.find((n) => /^kubernetes_.*\.orig\.tar\.gz$/.test(n));
+  return name ? join(dir, name) : undefined;
+}
+
+/** Directories (relative to the tree) whose Go files carry the openapi-gen tag. */
+async function openapiDirs(tree: string): Promise<string[]> {
+  const r = await run("grep", ["-Rl", "--include=*.go", "+k8s:openapi-gen=", "pkg", "cmd", "vendor/k8s.io"], {
+    cwd: tree,
+    allowFail: true,
+  });
+  const dirs = new Set<string>();
+  for (const file of r.stdout.split("\n").filter(Boolean)) {
+    const dir = dirname(file);
+    if (OPENAPI_EXCLUDE.some((x) => dir === x || dir.startsWith(`${x}/`))) continue;
+    dirs.add(dir);
+  }
+  return [...dirs].sort();
+}
+
+function secs(since: number): string {
+  const s = Math.round((Date.now() - since) / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+}

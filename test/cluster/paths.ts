@@ -1,0 +1,34 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+/** The Kubernetes version built from Debian's `kubernetes` source package. */
+export const KUBE_VERSION = "1.20.2";
+
+/** The binaries the harness builds and caches. */
+export const KUBE_BINARIES = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"] as const;
+export type KubeBinary = (typeof KUBE_BINARIES)[number];
+
+/** Bumped whenever the build recipe changes, so stale caches are rebuilt. */
+export const RECIPE_REVISION = 1;
+
+/** `$MESH_CACHE_DIR`, else `~/.cache/mesh`. */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MESH_CACHE_DIR || join(homedir(), ".cache", "mesh");
+}
+
+export function kubeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheRoot(env), `kubernetes-${KUBE_VERSION}`);
+}
+
+export function binDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(kubeCacheDir(env), "bin");
+}
+
+export function binPath(name: KubeBinary, env: NodeJS.ProcessEnv = process.env): string {
+  return join(binDir(env), name);
+}
+
+/** Where `up` records what it started, for `down` and for test processes. */
+export function defaultStatePath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheRoot(env), "cluster", "state.json");
+}
