@@ -1,0 +1,159 @@
+/**
+ * The core of `mesh install`: from flag-derived values, user overrides and (optionally) facts
+ * read from the cluster, to the list of objects to print. Pure apart from the certificate
+ * source, which is a parameter (tests pass a deterministic one).
+ *
+ * Order (spec §2.1, with mesh's differences): overrides are merged first, then identity
+ * credentials are taken from the merged values (validated, whichever way they came: files,
+ * --set-file or -f) or generated, then the merged values are validated, then rendered.
+ */
+import { stringify } from "yaml";
+import { MeshError } from "../errors.js";
+import type { IdentityCredentials, IssuerFiles, WebhookCertificate } from "../tls/index.js";
+import { controlPlaneContext, needsGeneratedCertificate, webhookHost, WEBHOOKS, type WebhookName } from "./context.js";
+import { CONTROL_PLANE, CRDS, renderItems, type RenderContext } from "./render.js";
+import { validateValues } from "./validate.js";
+import { coalesce, defaultValues, diffValues, sortKeys, type Tree, type Values } from "./values.js";
+
+/** Where generated certificates come from (src/tls in production, fixtures in tests). */
+export interface CertificateSource {
+  generateIdentityCredentials(opts: { namespace: string; trustDomain: string; now: Date }): Promise<IdentityCredentials>;
+  generateWebhookCertificate(opts: { host: string; now: Date }): Promise<WebhookCertificate>;
+  loadIssuerCredentials(input: { trustAnchorsPem: string; issuerCrtPem: string; issuerKeyPem: string; now: Date; files?: IssuerFiles }): Promise<{
+    trustAnchorsPem: string;
+    issuerCrtPem: string;
+    issuerKeyPem: string;
+  }>;
+}
+
+/** The issuer of `--identity-external-issuer`, read from Secret `<ns>/linkerd-identity-issuer`. */
+export interface ExternalIssuer {
+  trustAnchorsPem: string;
+  issuerCrtPem: string;
+  issuerKeyPem: string;
+}
+
+/** A credential file given on the command line: its path (for messages) and its contents. */
+export interface GivenFile {
+  path: string;
+  text: string;
+}
+
+export interface ControlPlaneRequest {
+  namespace: string;
+  now: Date;
+  /** Defaults with the flags the user set applied (including --ha and cluster-detected ports). */
+  values: Values;
+  /** Merged `-f`, `--set`, `--set-string`, `--set-file` values. */
+  overrides: Tree;
+  files: { trustAnchors?: GivenFile; issuerCrt?: GivenFile; issuerKey?: GivenFile };
+  /** Whether a cluster was consulted (false with --ignore-cluster). */
+  clusterChecked: boolean;
+  /** The external issuer's data, when --identity-external-issuer and a cluster was consulted. */
+  externalIssuer?: ExternalIssuer;
+  certificates: CertificateSource;
+}
+
+export interface Rendered {
+  objects: Tree[];
+  /** Things the user should know (printed to stderr). */
+  warnings: string[];
+}
+
+const s = (x: unknown): string => (x === undefined || x === null ? "" : String(x));
+
+/** Renders `install --crds`. */
+export function renderCrds(namespace: string, overrides: Tree): Rendered {
+  const warnings: string[] = [];
+  const values = coalesce(defaultValues(), overrides, warnings);
+  return { objects: renderItems(CRDS, { values, release: { namespace } }), warnings };
+}
+
+/** Chooses, checks or generates the identity trust anchors and issuer; updates `v`. */
+async function settleIdentity(v: Values, req: ControlPlaneRequest): Promise<void> {
+  const tls = v.identity.issuer.tls;
+  if (v.identity.issuer.scheme === "kubernetes.io/tls") {
+    if (req.files.issuerCrt || s(tls?.crtPEM)) throw new MeshError("--identity-issuer-certificate-file must not be specified if --identity-external-issuer=true");
+    if (req.files.issuerKey || s(tls?.keyPEM)) throw new MeshError("--identity-issuer-key-file must not be specified if --identity-external-issuer=true");
+    if (!req.clusterChecked)
+      throw new MeshError(
+        "--ignore-cluster is not supported when --identity-external-issuer=true",
+        "mesh reads the trust anchors from the issuer secret in the cluster: drop --ignore-cluster",
+      );
+    const ext = req.externalIssuer;
+    if (!ext) throw new MeshError(`secret ${req.namespace}/linkerd-identity-issuer was not read`);
+    await req.certificates.loadIssuerCredentials({
+      trustAnchorsPem: ext.trustAnchorsPem,
+      issuerCrtPem: ext.issuerCrtPem,
+      issuerKeyPem: ext.issuerKeyPem,
+      now: req.now,
+      files: { trustAnchors: "ca.crt of the issuer secret", issuerCrt: "tls.crt of the issuer secret", issuerKey: "tls.key of the issuer secret" },
+    });
+    if (!("identityTrustAnchorsPEM" in req.overrides)) v.identityTrustAnchorsPEM = ext.trustAnchorsPem;
+    return;
+  }
+  const anchors = s(v.identityTrustAnchorsPEM);
+  const crt = s(tls?.crtPEM);
+  const key = s(tls?.keyPEM);
+  if (anchors || crt || key) {
+    const hint = "give --identity-trust-anchors-file, --identity-issuer-certificate-file and --identity-issuer-key-file together, or none of them to generate new ones";
+    if (!anchors) throw new MeshError("a trust anchors file must be specified if other credentials are provided", hint);
+    if (!crt) throw new MeshError("a certificate file must be specified if other credentials are provided", hint);
+    if (!key) throw new MeshError("a private key file must be specified if other credentials are provided", hint);
+    // Files given by flag are named in messages, unless -f/--set replaced their contents.
+    const fromFile = (f: GivenFile | undefined, value: string) => (f && f.text === value ? f.path : undefined);
+    const loaded = await req.certificates.loadIssuerCredentials({
+      trustAnchorsPem: anchors,
+      issuerCrtPem: crt,
+      issuerKeyPem: key,
+      now: req.now,
+      files: { trustAnchors: fromFile(req.files.trustAnchors, anchors), issuerCrt: fromFile(req.files.issuerCrt, crt), issuerKey: fromFile(req.files.issuerKey, key) },
+    });
+    v.identityTrustAnchorsPEM = loaded.trustAnchorsPem;
+    v.identity.issuer.tls = { ...tls, crtPEM: loaded.issuerCrtPem, keyPEM: loaded.issuerKeyPem };
+    return;
+  }
+  const generated = await req.certificates.generateIdentityCredentials({ namespace: req.namespace, trustDomain: s(v.identityTrustDomain), now: req.now });
+  v.identityTrustAnchorsPEM = generated.trustAnchorsPem;
+  v.identity.issuer.tls = { ...tls, crtPEM: generated.issuerCrtPem, keyPEM: generated.issuerKeyPem };
+}
+
+/** Secret `linkerd-config-overrides`: what differs from the defaults, for `linkerd upgrade`. */
+export function overridesSecret(namespace: string, values: Values): Tree {
+  const diff = diffValues(defaultValues() as unknown as Tree, values as unknown as Tree);
+  const text = Object.keys(diff).length ? stringify(sortKeys(diff), { version: "1.1", lineWidth: 0 }) : "{}\n";
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "linkerd-config-overrides", namespace, labels: { "linkerd.io/control-plane-ns": namespace } },
+    data: { "linkerd-config-overrides": Buffer.from(text, "utf8").toString("base64") },
+  };
+}
+
+/** Renders `install`: the control plane and Secret linkerd-config-overrides. */
+export async function renderControlPlane(req: ControlPlaneRequest): Promise<Rendered> {
+  const warnings: string[] = [];
+  const withFiles = structuredClone(req.values);
+  if (req.files.trustAnchors) withFiles.identityTrustAnchorsPEM = req.files.trustAnchors.text;
+  if (req.files.issuerCrt) withFiles.identity.issuer.tls.crtPEM = req.files.issuerCrt.text;
+  if (req.files.issuerKey) withFiles.identity.issuer.tls.keyPEM = req.files.issuerKey.text;
+  const values = coalesce(withFiles, req.overrides, warnings);
+
+  validateValues(values);
+  const needed = (Object.keys(WEBHOOKS) as WebhookName[]).filter((w) => needsGeneratedCertificate(values, w));
+  // Key generation dominates the render time: run all of it at once.
+  const [, ...certs] = await Promise.all([
+    settleIdentity(values, req),
+    ...needed.map((w) => req.certificates.generateWebhookCertificate({ host: webhookHost(w, req.namespace), now: req.now })),
+  ]);
+  const webhookCertificates: Partial<Record<WebhookName, { certPem: string; keyPem: string }>> = {};
+  needed.forEach((w, i) => {
+    const c = certs[i] as WebhookCertificate;
+    webhookCertificates[w] = { certPem: c.crtPem, keyPem: c.keyPem };
+  });
+
+  const ctx = controlPlaneContext({ values, namespace: req.namespace, now: req.now, webhookCertificates }) as RenderContext;
+  const objects = renderItems(CONTROL_PLANE, ctx);
+  objects.push(overridesSecret(req.namespace, values));
+  return { objects, warnings };
+}

@@ -1,0 +1,158 @@
+/**
+ * The template engine: YAML files whose placeholders are resolved on the parsed document tree,
+ * never by splicing text. The rules:
+ *
+ * - A scalar that is exactly `${path}` is replaced by the value at `path` in the context (a map,
+ *   a list, a number, a string...). The value must exist (null is a value).
+ * - `${path?}` is optional: when the value is undefined or null, the map pair or the list item
+ *   holding it disappears.
+ * - A placeholder inside a longer string (`linkerd-${release.namespace}-identity`) interpolates a
+ *   string, number or boolean; it must exist. `$${` writes a literal `${`.
+ * - A `<<` key (YAML's merge key) whose value is a placeholder, or a list of placeholders,
+ *   splices the pairs of those maps into the enclosing map at that position. Keys written
+ *   explicitly in the map win over spliced ones, as with YAML merge keys.
+ *
+ * Values taken from `values.*` are copied with their map keys sorted (as Helm's `toYaml` writes
+ * them), so output does not depend on the order of keys in a user's values file. Computed
+ * values keep their order. Anything else in a template is literal: templates hold no logic.
+ */
+import { readFileSync } from "node:fs";
+import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from "yaml";
+import { MeshError } from "../errors.js";
+import { templatesDir } from "../paths.js";
+import { cloneTree, getPath, isTree, sortKeys, type Tree } from "./values.js";
+
+export interface Template {
+  /** Path relative to templates/, used in error messages. */
+  file: string;
+  docs: Document.Parsed[];
+}
+
+const cache = new Map<string, Template>();
+
+/** Loads (once per process) and parses a template file under templates/. */
+export function loadTemplate(file: string): Template {
+  let t = cache.get(file);
+  if (!t) {
+    const docs = parseAllDocuments(readFileSync(templatesDir(file), "utf8"));
+    if (!Array.isArray(docs)) throw new MeshError(`template ${file} is empty`);
+    for (const d of docs) if (d.errors.length) throw new MeshError(`template ${file}: ${d.errors[0].message}`);
+    t = { file, docs: docs.filter((d) => d.contents !== null) };
+    cache.set(file, t);
+  }
+  return t;
+}
+
+const REMOVE = Symbol("remove");
+const EXACT = /^\$\{([A-Za-z0-9_.-]+)(\?)?\}$/;
+const INNER = /\$\$\{|\$\{([A-Za-z0-9_.-]+)\}/g;
+
+class Resolver {
+  constructor(
+    private readonly ctx: Tree,
+    private readonly where: string,
+  ) {}
+
+  fail(path: string[], message: string): never {
+    throw new MeshError(`template ${this.where} at ${formatPath(path) || "(document)"}: ${message}`);
+  }
+
+  lookup(ref: string): unknown {
+    const v = getPath(this.ctx, ref);
+    if (v === undefined || v === null || typeof v !== "object") return v;
+    const copy = cloneTree(v);
+    return ref.startsWith("values.") ? sortKeys(copy) : copy;
+  }
+
+  node(n: Node | null, path: string[]): unknown {
+    if (n === null) return null;
+    if (isScalar(n)) return this.scalar(n.value, path);
+    if (isMap(n)) {
+      const out: Tree = {};
+      const spliced: Tree[] = [];
+      const order: (string | Tree)[] = [];
+      for (const pair of n.items) {
+        const key = isScalar(pair.key) ? pair.key.value : undefined;
+        if (typeof key !== "string" && typeof key !== "number" && typeof key !== "boolean") this.fail(path, "map keys must be scalars");
+        const k = String(key);
+        if (k === "<<") {
+          for (const m of this.mergeSources(pair.value as Node | null, [...path, k])) {
+            spliced.push(m);
+            order.push(m);
+          }
+          continue;
+        }
+        const v = this.node(pair.value as Node | null, [...path, k]);
+        if (v === REMOVE) continue;
+        out[k] = v;
+        order.push(k);
+      }
+      if (spliced.length === 0) return out;
+      // Rebuild in template order, splicing merged maps where their `<<` stood.
+      const result: Tree = {};
+      for (const item of order) {
+        if (typeof item === "string") result[item] = out[item];
+        else for (const [k, v] of Object.entries(item)) if (!(k in out) && !(k in result)) result[k] = v;
+      }
+      return result;
+    }
+    if (isSeq(n)) {
+      const out: unknown[] = [];
+      n.items.forEach((item, i) => {
+        const v = this.node(item as Node | null, [...path, String(i)]);
+        if (v !== REMOVE) out.push(v);
+      });
+      return out;
+    }
+    return this.fail(path, "aliases and other node types are not supported in templates");
+  }
+
+  mergeSources(n: Node | null, path: string[]): Tree[] {
+    const items = isSeq(n) ? n.items.map((x, i) => ({ node: x as Node | null, path: [...path, String(i)] })) : [{ node: n, path }];
+    const out: Tree[] = [];
+    for (const { node, path: p } of items) {
+      const v = this.node(node, p);
+      if (v === REMOVE) continue;
+      if (!isTree(v)) this.fail(p, "a `<<` key takes a map placeholder (or a list of them)");
+      out.push(v);
+    }
+    return out;
+  }
+
+  scalar(value: unknown, path: string[]): unknown {
+    if (typeof value !== "string" || !value.includes("${")) return value;
+    const exact = EXACT.exec(value);
+    if (exact) {
+      const v = this.lookup(exact[1]);
+      if (exact[2]) return v === undefined || v === null ? REMOVE : v;
+      if (v === undefined) this.fail(path, `\${${exact[1]}} is not set`);
+      return v;
+    }
+    return value.replace(INNER, (all, ref: string | undefined) => {
+      if (ref === undefined) return "${";
+      const v = getPath(this.ctx, ref);
+      if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return String(v);
+      return this.fail(path, v === undefined || v === null ? `\${${ref}} is not set` : `\${${ref}} is not a string, number or boolean`);
+    });
+  }
+}
+
+function formatPath(path: string[]): string {
+  return path.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+}
+
+/** Resolves one document of a template against `ctx`, giving plain data. */
+export function resolveDocument(t: Template, index: number, ctx: Tree): Tree {
+  const where = t.docs.length > 1 ? `${t.file} (document ${index + 1})` : t.file;
+  const r = new Resolver(ctx, where);
+  const v = r.node(t.docs[index].contents as Node | null, []);
+  if (!isTree(v)) return r.fail([], "a document must be a map");
+  return v;
+}
+
+/** `Kind/name` of an unresolved document, the id render lists use to refer to it. */
+export function documentId(t: Template, index: number): string {
+  const js = t.docs[index].toJS() as Tree;
+  const meta = js.metadata as Tree | undefined;
+  return `${String(js.kind)}/${String(meta?.name)}`;
+}
