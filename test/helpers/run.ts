@@ -1,6 +1,6 @@
 import { run } from "../../src/cli.js";
 import type { Deps, GlobalOptions } from "../../src/deps.js";
-import { memoryIo } from "../../src/io.js";
+import { memoryIo } from "./io.js";
 import type { Cluster } from "../../src/kube/cluster.js";
 
 export interface RunResult {

@@ -1,0 +1,1 @@
+export { memoryIo } from "../../src/io.js";
