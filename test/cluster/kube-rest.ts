@@ -73,6 +73,30 @@ export class KubeRest {
     });
   }
 
+  /** GET with extra headers; the body as bytes (e.g. to see `Content-Encoding: gzip`). */
+  getBytes(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          agent: this.agent,
+          host: this.url.hostname,
+          port: this.url.port,
+          method: "GET",
+          path,
+          headers: { Authorization: `Bearer ${this.token}`, ...headers },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (d: Buffer) => chunks.push(d));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on("error", reject);
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
   /** JSON request; throws KubeRestError on a status >= 400. */
   async json<T = any>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
     const res = await this.raw(method, path, body, contentType);

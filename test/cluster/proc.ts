@@ -13,9 +13,9 @@ export interface RunResult {
 export function run(
   cmd: string,
   args: readonly string[],
-  opts: SpawnOptions & { allowFail?: boolean; input?: string; onStderrLine?: (line: string) => void } = {},
+  opts: SpawnOptions & { allowFail?: boolean; input?: string; onStderrLine?: (line: string) => void; timeoutMs?: number } = {},
 ): Promise<RunResult> {
-  const { allowFail, input, onStderrLine, ...spawnOpts } = opts;
+  const { allowFail, input, onStderrLine, timeoutMs, ...spawnOpts } = opts;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { ...spawnOpts, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -31,8 +31,17 @@ export function run(
         for (const l of lines) onStderrLine(l);
       }
     });
+    let timedOut = false;
+    const timer = timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill("SIGKILL");
+        }, timeoutMs)
+      : undefined;
     child.on("error", reject);
     child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) return reject(new Error(`${cmd} ${args.join(" ")}: timed out after ${timeoutMs! / 1000}s\n${stderr.trim()}`));
       const rc = code ?? (signal ? 128 : 1);
       if (rc !== 0 && !allowFail) {
         const tail = stderr.trim().split("\n").slice(-20).join("\n");
