@@ -106,13 +106,13 @@ Examples:
 Values can be changed with --set, --set-string, --set-file and -f/--values, as with Helm;
 templates/values.yaml lists and explains every value. Targets Linkerd ${LINKERD_VERSION}.`,
     )
-    .option("--crds", "Install Linkerd CRDs", false)
-    .option("--ignore-cluster", "Ignore the current Kubernetes cluster when checking for existing cluster configuration", false)
-    .addOption(new Option("-o, --output <format>", "Output format").choices(["yaml", "json"]).default("yaml"))
-    .option("-f, --values <file>", "specify values in a YAML file (can specify multiple; - is stdin)", collect, [])
-    .option("--set <key=value>", "set values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)", collect, [])
-    .option("--set-string <key=value>", "set STRING values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)", collect, [])
-    .option("--set-file <key=path>", "set values from respective files specified via the command line (can specify multiple or separate values with commas: key1=path1,key2=path2)", collect, []);
+    .option("--crds", "render only the Linkerd CRDs (apply them before the control plane)", false)
+    .option("--ignore-cluster", "render without looking at a cluster (no checks for an existing installation, default API server ports)", false)
+    .addOption(new Option("-o, --output <format>", "output format").choices(["yaml", "json"]).default("yaml"))
+    .option("-f, --values <file>", "YAML file of values (repeatable, later files win; - reads stdin)", collect, [])
+    .option("--set <key=value>", "set values: key=value, with commas between pairs (repeatable)", collect, [])
+    .option("--set-string <key=value>", "like --set, but every value is a string", collect, [])
+    .option("--set-file <key=path>", "like --set, but each value is the contents of the file named (key=path)", collect, []);
   addInstallFlags(cmd, INSTALL_ONLY_FLAGS);
   addInstallFlags(cmd, INSTALL_UPGRADE_FLAGS);
   addFlags(cmd, PROXY_FLAGS);

@@ -45,18 +45,18 @@ const flag = <T>(name: string, kind: InstallFlagKind, description: string, apply
 
 function duration(name: string, value: string): string {
   const ns = parseGoDuration(value);
-  if (ns === undefined) throw new UsageError(`invalid argument "${value}" for "--${name}" flag: time: invalid duration "${value}"`, "use a Go duration such as 24h, 90m or 1h30m");
+  if (ns === undefined) throw new UsageError(`--${name} "${value}" is not a duration`, "use a Go duration such as 24h, 90m or 1h30m");
   return formatGoDuration(ns);
 }
 
 /** Flags only `install` has. */
 export const INSTALL_ONLY_FLAGS: InstallFlag[] = [
-  flag<string>("cluster-domain", "string", "Set custom cluster domain", (t, s) => void (t.values.clusterDomain = s), { defaultText: "cluster.local" }),
-  flag<string>("identity-trust-domain", "string", "Configures the name suffix used for identities", (t, s) => void (t.values.identityTrustDomain = s)),
-  flag<boolean>("identity-external-issuer", "bool", "Whether to use an external identity issuer", (t, b) => {
+  flag<string>("cluster-domain", "string", "DNS domain of the cluster's services", (t, s) => void (t.values.clusterDomain = s), { defaultText: "cluster.local" }),
+  flag<string>("identity-trust-domain", "string", "name suffix of workload identities (default: the cluster domain)", (t, s) => void (t.values.identityTrustDomain = s)),
+  flag<boolean>("identity-external-issuer", "bool", "take the identity issuer from secret linkerd-identity-issuer (kubernetes.io/tls, e.g. made by cert-manager) instead of rendering one", (t, b) => {
     t.values.identity.issuer.scheme = b ? "kubernetes.io/tls" : "linkerd.io/tls";
   }),
-  flag<boolean>("identity-external-ca", "bool", "Whether to use an external CA provider", (t, b) => void (t.values.identity.externalCA = b)),
+  flag<boolean>("identity-external-ca", "bool", "do not render the linkerd-identity-trust-roots ConfigMap: something else provides it", (t, b) => void (t.values.identity.externalCA = b)),
 ];
 
 /** Flags `install` shares with `upgrade`. */
@@ -64,62 +64,62 @@ export const INSTALL_UPGRADE_FLAGS: InstallFlag[] = [
   flag<boolean>(
     "linkerd-cni-enabled",
     "bool",
-    "Omit the NET_ADMIN capability in the PSP and the proxy-init container when injecting the proxy; requires the linkerd-cni plugin to already be installed",
+    "the linkerd-cni plugin (installed beforehand) sets up pod networking: no privileged linkerd-init container",
     (t, b) => void (t.values.cniEnabled = b),
   ),
-  flag<string>("controller-log-level", "string", "Log level for the controller and web components", (t, s) => void (t.values.controllerLogLevel = s), { defaultText: "info" }),
-  flag<boolean>("ha", "bool", "Enable HA deployment config for the control plane", (t, b) => {
+  flag<string>("controller-log-level", "string", "log level of the controllers", (t, s) => void (t.values.controllerLogLevel = s), { defaultText: "info" }),
+  flag<boolean>("ha", "bool", "high availability: 3 replicas, anti-affinity, disruption budgets, resource requests", (t, b) => {
     t.values.highAvailability = b;
     if (b) Object.assign(t.values, mergeTrees(t.values, haValues()));
   }),
-  flag<number>("controller-replicas", "uint", "Replicas of the controller to deploy", (t, n) => void (t.values.controllerReplicas = n), { defaultText: "1" }),
-  flag<number>("controller-uid", "int", "Run the control plane components under this user ID", (t, n) => void (t.values.controllerUID = n), { defaultText: "2103" }),
-  flag<boolean>("disable-h2-upgrade", "bool", "Prevents the controller from instructing proxies to perform transparent HTTP/2 upgrading", (t, b) => void (t.values.enableH2Upgrade = !b)),
-  flag<boolean>("disable-heartbeat", "bool", "Disables the heartbeat cronjob", (t, b) => void (t.values.disableHeartBeat = b)),
+  flag<number>("controller-replicas", "uint", "replicas of each control-plane Deployment", (t, n) => void (t.values.controllerReplicas = n), { defaultText: "1" }),
+  flag<number>("controller-uid", "int", "user id of the controller containers", (t, n) => void (t.values.controllerUID = n), { defaultText: "2103" }),
+  flag<boolean>("disable-h2-upgrade", "bool", "do not let proxies upgrade HTTP/1.1 to HTTP/2 between meshed pods", (t, b) => void (t.values.enableH2Upgrade = !b)),
+  flag<boolean>("disable-heartbeat", "bool", "do not render the heartbeat CronJob", (t, b) => void (t.values.disableHeartBeat = b)),
   flag<string>(
     "identity-issuance-lifetime",
     "duration",
-    "The amount of time for which the Identity issuer should certify identity",
+    "lifetime of the certificates the identity controller issues (a Go duration)",
     (t, s) => void (t.values.identity.issuer.issuanceLifetime = duration("identity-issuance-lifetime", s)),
     { defaultText: "24h0m0s" },
   ),
   flag<string>(
     "identity-clock-skew-allowance",
     "duration",
-    "The amount of time to allow for clock skew within a Linkerd cluster",
+    "clock skew tolerated when checking certificates (a Go duration)",
     (t, s) => void (t.values.identity.issuer.clockSkewAllowance = duration("identity-clock-skew-allowance", s)),
     { defaultText: "20s" },
   ),
-  flag<boolean>("control-plane-tracing", "bool", "Enables Control Plane Tracing with the defaults", (t, b) => void (t.values.controlPlaneTracing = b), { hidden: true }),
+  flag<boolean>("control-plane-tracing", "bool", "send control-plane traces to the linkerd-jaeger collector", (t, b) => void (t.values.controlPlaneTracing = b), { hidden: true }),
   flag<string>(
     "control-plane-tracing-namespace",
     "string",
-    "Send control plane traces to Linkerd-Jaeger extension in this namespace",
+    "namespace of the tracing collector",
     (t, s) => void (t.values.controlPlaneTracingNamespace = s),
     { hidden: true, defaultText: "linkerd-jaeger" },
   ),
   flag<string>(
     "identity-issuer-certificate-file",
     "file",
-    "A path to a PEM-encoded file containing the Linkerd Identity issuer certificate (generated by default)",
+    "PEM file of the identity issuer certificate (generated when not given)",
     (t, s) => void (t.files.issuerCrt = s || undefined),
   ),
   flag<string>(
     "identity-issuer-key-file",
     "file",
-    "A path to a PEM-encoded file containing the Linkerd Identity issuer private key (generated by default)",
+    "PEM file of the identity issuer private key (generated when not given)",
     (t, s) => void (t.files.issuerKey = s || undefined),
   ),
   flag<string>(
     "identity-trust-anchors-file",
     "file",
-    "A path to a PEM-encoded file containing Linkerd Identity trust anchors (generated by default)",
+    "PEM file of the identity trust anchors (generated when not given)",
     (t, s) => void (t.files.trustAnchors = s || undefined),
   ),
   flag<boolean>(
     "enable-endpoint-slices",
     "bool",
-    "Enables the usage of EndpointSlice informers and resources for destination service",
+    "let the destination controller watch EndpointSlices instead of Endpoints",
     (t, b) => void (t.values.enableEndpointSlices = b),
     { defaultText: "true" },
   ),

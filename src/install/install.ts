@@ -8,7 +8,7 @@
  * --set-file or -f) or generated, then the merged values are validated, then rendered.
  */
 import { stringify } from "yaml";
-import { MeshError } from "../errors.js";
+import { MeshError, UsageError } from "../errors.js";
 import type { IdentityCredentials, IssuerFiles, WebhookCertificate } from "../tls/index.js";
 import { controlPlaneContext, needsGeneratedCertificate, webhookHost, WEBHOOKS, type WebhookName } from "./context.js";
 import { CONTROL_PLANE, CRDS, renderItems, type RenderContext } from "./render.js";
@@ -73,13 +73,10 @@ export function renderCrds(namespace: string, overrides: Tree): Rendered {
 async function settleIdentity(v: Values, req: ControlPlaneRequest): Promise<void> {
   const tls = v.identity.issuer.tls;
   if (v.identity.issuer.scheme === "kubernetes.io/tls") {
-    if (req.files.issuerCrt || s(tls?.crtPEM)) throw new MeshError("--identity-issuer-certificate-file must not be specified if --identity-external-issuer=true");
-    if (req.files.issuerKey || s(tls?.keyPEM)) throw new MeshError("--identity-issuer-key-file must not be specified if --identity-external-issuer=true");
-    if (!req.clusterChecked)
-      throw new MeshError(
-        "--ignore-cluster is not supported when --identity-external-issuer=true",
-        "mesh reads the trust anchors from the issuer secret in the cluster: drop --ignore-cluster",
-      );
+    const external = `with --identity-external-issuer the issuer comes from secret ${req.namespace}/linkerd-identity-issuer`;
+    if (req.files.issuerCrt || s(tls?.crtPEM)) throw new UsageError(`an issuer certificate was given, but ${external}`, "drop --identity-issuer-certificate-file");
+    if (req.files.issuerKey || s(tls?.keyPEM)) throw new UsageError(`an issuer key was given, but ${external}`, "drop --identity-issuer-key-file");
+    if (!req.clusterChecked) throw new UsageError(`--ignore-cluster cannot be used with --identity-external-issuer: ${external}, which mesh must read`, "drop --ignore-cluster");
     const ext = req.externalIssuer;
     if (!ext) throw new MeshError(`secret ${req.namespace}/linkerd-identity-issuer was not read`);
     await req.certificates.loadIssuerCredentials({
@@ -97,9 +94,10 @@ async function settleIdentity(v: Values, req: ControlPlaneRequest): Promise<void
   const key = s(tls?.keyPEM);
   if (anchors || crt || key) {
     const hint = "give --identity-trust-anchors-file, --identity-issuer-certificate-file and --identity-issuer-key-file together, or none of them to generate new ones";
-    if (!anchors) throw new MeshError("a trust anchors file must be specified if other credentials are provided", hint);
-    if (!crt) throw new MeshError("a certificate file must be specified if other credentials are provided", hint);
-    if (!key) throw new MeshError("a private key file must be specified if other credentials are provided", hint);
+    const missing = (what: string) => new UsageError(`identity credentials are incomplete: the ${what} is missing`, hint);
+    if (!anchors) throw missing("trust anchors file");
+    if (!crt) throw missing("issuer certificate file");
+    if (!key) throw missing("issuer key file");
     // Files given by flag are named in messages, unless -f/--set replaced their contents.
     const fromFile = (f: GivenFile | undefined, value: string) => (f && f.text === value ? f.path : undefined);
     const loaded = await req.certificates.loadIssuerCredentials({

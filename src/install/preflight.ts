@@ -35,11 +35,11 @@ export async function checkCrdsInstalled(cluster: Reader, crds: Tree[]): Promise
     const versions = ((crd.spec as Tree).versions as Tree[]) ?? [];
     const want = versions.length ? String(versions[versions.length - 1].name) : undefined;
     const live = await cluster.getJson<{ spec?: { versions?: { name: string }[] } }>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
-    if (!live) problems.push(`missing ${name}`);
-    else if (want && !live.spec?.versions?.some((v) => v.name === want)) problems.push(`CRD ${name} is missing version ${want}`);
+    if (!live) problems.push(`${name} is missing`);
+    else if (want && !live.spec?.versions?.some((v) => v.name === want)) problems.push(`${name} does not serve ${want}`);
   }
   if (problems.length)
-    throw new MeshError(`the Linkerd CRDs must be installed first: ${problems.join(", ")}`, "run `mesh install --crds | kubectl apply -f -` first");
+    throw new MeshError(`the Linkerd CRDs are not installed: ${problems.join(", ")}`, "run `mesh install --crds | kubectl apply -f -` first");
 }
 
 /** Fails when a node runs the docker runtime, where proxy-init must run as root. */
@@ -79,9 +79,9 @@ export async function readKubeApiServerPorts(cluster: Reader): Promise<string | 
 export async function checkEndpointSlices(cluster: Reader): Promise<void> {
   const hint = "on clusters without discovery.k8s.io/v1 (Kubernetes < 1.21), pass --enable-endpoint-slices=false";
   const group = await cluster.getJson<{ resources?: { kind: string }[] }>("/apis/discovery.k8s.io/v1");
-  if (!group?.resources?.some((r) => r.kind === "EndpointSlice")) throw new MeshError("EndpointSlice resource not found", hint);
+  if (!group?.resources?.some((r) => r.kind === "EndpointSlice")) throw new MeshError("the cluster does not serve discovery.k8s.io/v1 EndpointSlices", hint);
   const slices = await cluster.getJson<{ items?: unknown[] }>("/apis/discovery.k8s.io/v1/endpointslices?limit=1");
-  if (!slices?.items?.length) throw new MeshError("no EndpointSlice resources exist in the cluster", hint);
+  if (!slices?.items?.length) throw new MeshError("the cluster has no EndpointSlices: is its EndpointSlice controller running?", hint);
 }
 
 /** The external issuer's secret (`ca.crt`, `tls.crt`, `tls.key`), for --identity-external-issuer. */
@@ -91,7 +91,7 @@ export async function readExternalIssuer(cluster: Reader, namespace: string): Pr
   if (!secret) throw new MeshError(`secret ${namespace}/linkerd-identity-issuer not found`, hint);
   const data = isTree(secret.data) ? secret.data : {};
   const key = (k: string, what: string): string => {
-    if (typeof data[k] !== "string") throw new MeshError(`key ${k} containing the ${what} needs to exist in secret linkerd-identity-issuer if --identity-external-issuer=true`, hint);
+    if (typeof data[k] !== "string") throw new MeshError(`secret ${namespace}/linkerd-identity-issuer has no ${k} (the ${what})`, hint);
     return Buffer.from(data[k], "base64").toString("utf8");
   };
   return { trustAnchorsPem: key("ca.crt", "trust anchors"), issuerCrtPem: key("tls.crt", "issuer certificate"), issuerKeyPem: key("tls.key", "issuer key") };

@@ -12,12 +12,14 @@
  *   splices the pairs of those maps into the enclosing map at that position. Keys written
  *   explicitly in the map win over spliced ones, as with YAML merge keys.
  *
+ * YAML anchors and aliases work as usual (an alias is resolved where it is used).
+ *
  * Values taken from `values.*` are copied with their map keys sorted (as Helm's `toYaml` writes
  * them), so output does not depend on the order of keys in a user's values file. Computed
  * values keep their order. Anything else in a template is literal: templates hold no logic.
  */
 import { readFileSync } from "node:fs";
-import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from "yaml";
 import { MeshError } from "../errors.js";
 import { templatesDir } from "../paths.js";
 import { cloneTree, getPath, isTree, sortKeys, type Tree } from "./values.js";
@@ -51,6 +53,7 @@ class Resolver {
   constructor(
     private readonly ctx: Tree,
     private readonly where: string,
+    private readonly doc: Document.Parsed,
   ) {}
 
   fail(path: string[], message: string): never {
@@ -66,6 +69,7 @@ class Resolver {
 
   node(n: Node | null, path: string[]): unknown {
     if (n === null) return null;
+    if (isAlias(n)) return this.node((n.resolve(this.doc) as Node | undefined) ?? null, path);
     if (isScalar(n)) return this.scalar(n.value, path);
     if (isMap(n)) {
       const out: Tree = {};
@@ -104,7 +108,7 @@ class Resolver {
       });
       return out;
     }
-    return this.fail(path, "aliases and other node types are not supported in templates");
+    return this.fail(path, "unsupported YAML node");
   }
 
   mergeSources(n: Node | null, path: string[]): Tree[] {
@@ -144,7 +148,7 @@ function formatPath(path: string[]): string {
 /** Resolves one document of a template against `ctx`, giving plain data. */
 export function resolveDocument(t: Template, index: number, ctx: Tree): Tree {
   const where = t.docs.length > 1 ? `${t.file} (document ${index + 1})` : t.file;
-  const r = new Resolver(ctx, where);
+  const r = new Resolver(ctx, where, t.docs[index]);
   const v = r.node(t.docs[index].contents as Node | null, []);
   if (!isTree(v)) return r.fail([], "a document must be a map");
   return v;

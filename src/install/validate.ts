@@ -16,6 +16,8 @@ const LOG_LEVELS = ["panic", "fatal", "error", "warn", "warning", "info", "debug
 const PROXY_LOG_LEVEL_RE = /^(((trace|debug|warn|info|error)|(\w|::)+|((\w|::)+=(trace|debug|warn|info|error)))(?:,|$))+$/;
 const POLICIES = ["all-authenticated", "all-unauthenticated", "cluster-authenticated", "cluster-unauthenticated", "deny"];
 const PULL_POLICIES = ["Always", "IfNotPresent", "Never"];
+const VERSION_HINT = "versions hold only letters, digits, '.' and '-'";
+const QUANTITY_HINT = "use a quantity such as 100m, 1, 64Mi or 1Gi";
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Integer fields of the values (paths), coerced from numeric strings. */
@@ -61,9 +63,9 @@ export function isCidr(s: string): boolean {
 
 /** A DNS-1123 subdomain, as Kubernetes' IsDNS1123Subdomain checks it. */
 export function dns1123SubdomainError(s: string): string | undefined {
-  if (s.length > 253) return "must be no more than 253 characters";
+  if (s.length > 253) return "is longer than 253 characters";
   if (!s.split(".").every((l) => DNS1123_LABEL.test(l)))
-    return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+    return "may hold only lower-case letters, digits, '-' and '.', and each part must start and end with a letter or digit";
   return undefined;
 }
 
@@ -72,13 +74,11 @@ export function portRangeError(entry: string): string | undefined {
   const port = (s: string) => /^\d+$/.test(s) && Number(s) <= 65535;
   if (entry.includes("-")) {
     const bounds = entry.split("-");
-    if (bounds.length !== 2) return "ranges expected as <lower>-<upper>";
-    if (!port(bounds[0])) return `"${bounds[0]}" is not a valid lower-bound`;
-    if (!port(bounds[1])) return `"${bounds[1]}" is not a valid upper-bound`;
-    if (Number(bounds[1]) < Number(bounds[0])) return `"${entry}": upper-bound must be greater than or equal to lower-bound`;
+    if (bounds.length !== 2 || !port(bounds[0]) || !port(bounds[1])) return `"${entry}" is not a port range`;
+    if (Number(bounds[1]) < Number(bounds[0])) return `range "${entry}" ends before it starts`;
     return undefined;
   }
-  return port(entry) ? undefined : `"${entry}" is not a valid port nor port-range`;
+  return port(entry) ? undefined : `"${entry}" is not a port or a port range`;
 }
 
 /** A quantity's value in milli-units, for comparing requests with limits. */
@@ -97,12 +97,12 @@ function validateWebhook(name: string, w: Tree | undefined): void {
   const injectFrom = truthy(w.injectCaFrom);
   const injectSecret = truthy(w.injectCaFromSecret);
   const bundle = truthy(w.caBundle);
-  if (injectFrom && injectSecret) fail(`${name}: injectCaFrom and injectCaFromSecret cannot both be set`);
-  if ((injectFrom || injectSecret) && bundle) fail(`${name}: injectCaFrom or injectCaFromSecret cannot be set if providing a caBundle`);
+  if (injectFrom && injectSecret) fail(`${name}: injectCaFrom and injectCaFromSecret are both set`, "cert-manager injects the CA bundle from one source: keep one");
+  if ((injectFrom || injectSecret) && bundle) fail(`${name}: a caBundle is given and cert-manager is asked to inject one`, "drop caBundle, or injectCaFrom/injectCaFromSecret");
   if (truthy(w.externalSecret) && !bundle && !injectFrom && !injectSecret)
-    fail(`${name}: if externalSecret is set, then caBundle, injectCaFrom, or injectCaFromSecret must be set`);
+    fail(`${name}: with externalSecret, the API server needs a CA bundle`, `set ${name}.caBundle, ${name}.injectCaFrom or ${name}.injectCaFromSecret`);
   if ((bundle || injectFrom || injectSecret) && !truthy(w.externalSecret))
-    fail(`${name}: if caBundle, injectCaFrom, or injectCaFromSecret is set, then externalSecret must be set`);
+    fail(`${name}: a CA bundle is configured but mesh generates the webhook's certificate`, `set ${name}.externalSecret=true and provide the secret yourself, or drop the CA bundle settings`);
   if (truthy(w.crtPEM) !== truthy(w.keyPEM)) fail(`${name}: crtPEM and keyPEM must be given together`);
 }
 
@@ -112,47 +112,48 @@ function validateWebhook(name: string, w: Tree | undefined): void {
  */
 export function validateValues(v: Values): void {
   coerceIntegers(v);
-  if (!VERSION_RE.test(s(v.linkerdVersion))) fail(`${s(v.linkerdVersion)} is not a valid version`);
+  if (!VERSION_RE.test(s(v.linkerdVersion))) fail(`linkerdVersion "${s(v.linkerdVersion)}" is not a valid version`, VERSION_HINT);
   if (!LOG_LEVELS.includes(s(v.controllerLogLevel).toLowerCase()))
-    fail("--controller-log-level must be one of: panic, fatal, error, warn, info, debug, trace", `got "${s(v.controllerLogLevel)}"`);
+    fail(`controller log level "${s(v.controllerLogLevel)}" is not one of panic, fatal, error, warn, info, debug, trace`, "set it with --controller-log-level");
   const proxy = v.proxy ?? ({} as Values["proxy"]);
-  if (!s(proxy.logLevel)) fail("--proxy-log-level must not be empty");
+  if (!s(proxy.logLevel)) fail("the proxy log level is empty", "set it with --proxy-log-level, e.g. warn,linkerd=info");
   if (truthy(v.identityTrustDomain)) {
     const err = dns1123SubdomainError(s(v.identityTrustDomain));
-    if (err) fail(`invalid trust domain '${s(v.identityTrustDomain)}': ${err}`);
+    if (err) fail(`trust domain "${s(v.identityTrustDomain)}" is not a DNS subdomain: it ${err}`, "set it with --identity-trust-domain");
   }
   for (const net of s(v.clusterNetworks).split(","))
-    if (!isCidr(net)) fail(`cannot parse destination get networks: invalid CIDR address: ${net}`, "clusterNetworks is a comma-separated list of CIDRs");
+    if (!isCidr(net)) fail(`clusterNetworks entry "${net}" is not a CIDR`, "clusterNetworks is a comma-separated list such as 10.0.0.0/8,192.168.0.0/16");
   const proxyVersion = s(proxy.image?.version);
-  if (proxyVersion && !VERSION_RE.test(proxyVersion)) fail(`${proxyVersion} is not a valid version`);
+  if (proxyVersion && !VERSION_RE.test(proxyVersion)) fail(`proxy image version "${proxyVersion}" is not a valid version`, VERSION_HINT);
   const initVersion = s(v.proxyInit?.image?.version);
-  if (!VERSION_RE.test(initVersion)) fail(`${initVersion} is not a valid version`);
-  if (!PULL_POLICIES.includes(s(v.imagePullPolicy))) fail("--image-pull-policy must be one of: Always, IfNotPresent, Never", `got "${s(v.imagePullPolicy)}"`);
+  if (!VERSION_RE.test(initVersion)) fail(`proxy-init image version "${initVersion}" is not a valid version`, VERSION_HINT);
+  if (!PULL_POLICIES.includes(s(v.imagePullPolicy))) fail(`image pull policy "${s(v.imagePullPolicy)}" is not one of Always, IfNotPresent, Never`);
   const r = proxy.resources ?? {};
   for (const kind of ["cpu", "memory"] as const) {
     const flag = kind === "cpu" ? "cpu" : "memory";
     const request = s(r[kind]?.request);
     const limit = s(r[kind]?.limit);
-    if (request && !isQuantity(request)) fail(`Invalid ${flag} request '${request}' for --proxy-${flag}-request flag`);
-    if (limit && !isQuantity(limit)) fail(`Invalid ${flag} limit '${limit}' for --proxy-${flag}-limit flag`);
-    if (request && limit && milli(request) > milli(limit)) fail(`The ${flag} limit '${limit}' cannot be lower than the ${flag} request '${request}'`);
+    if (request && !isQuantity(request)) fail(`proxy ${flag} request "${request}" is not a Kubernetes quantity`, QUANTITY_HINT);
+    if (limit && !isQuantity(limit)) fail(`proxy ${flag} limit "${limit}" is not a Kubernetes quantity`, QUANTITY_HINT);
+    if (request && limit && milli(request) > milli(limit))
+      fail(`proxy ${flag} limit ${limit} is lower than its request ${request}`, `raise --proxy-${flag}-limit or lower --proxy-${flag}-request`);
   }
   if (!PROXY_LOG_LEVEL_RE.test(s(proxy.logLevel)))
-    fail(`"${s(proxy.logLevel)}" is not a valid proxy log level`, "for the syntax see https://docs.rs/env_logger/0.6.0/env_logger/#enabling-logging");
+    fail(`proxy log level "${s(proxy.logLevel)}" is not valid`, "use comma-separated levels, targets or target=level pairs, e.g. warn,linkerd=info");
   for (const key of ["ignoreInboundPorts", "ignoreOutboundPorts"] as const) {
     const list = s(v.proxyInit?.[key]);
     if (!list) continue;
     for (const entry of list.split(",")) {
       const err = portRangeError(entry);
-      if (err) fail(`proxyInit.${key}: ${err}`);
+      if (err) fail(`proxyInit.${key}: ${err}`, "list ports (0-65535) or ranges such as 8000-8100, separated by commas");
     }
   }
   if (!POLICIES.includes(s(proxy.defaultInboundPolicy)))
-    fail(`--default-inbound-policy must be one of: ${POLICIES.join(", ")} (got ${s(proxy.defaultInboundPolicy)})`);
+    fail(`default inbound policy "${s(proxy.defaultInboundPolicy)}" is not one of ${POLICIES.join(", ")}`, "set it with --default-inbound-policy");
   const mode = s(v.proxyInit?.iptablesMode) || "legacy";
   if (mode !== "legacy" && mode !== "nft") fail(`unsupported value "${mode}" for proxyInit.iptablesMode`, 'valid values are "nft" and "legacy"');
   for (const { values } of Object.values(WEBHOOKS)) validateWebhook(values, v[values] as unknown as Tree | undefined);
   const scheme = s(v.identity?.issuer?.scheme);
   if (scheme !== "linkerd.io/tls" && scheme !== "kubernetes.io/tls")
-    fail(`unknown identity issuer scheme "${scheme}"`, "identity.issuer.scheme is linkerd.io/tls, or kubernetes.io/tls with --identity-external-issuer");
+    fail(`identity issuer scheme "${scheme}" is neither linkerd.io/tls nor kubernetes.io/tls`, "use --identity-external-issuer for kubernetes.io/tls");
 }
