@@ -1,0 +1,190 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { connect } from "../../src/kube/cluster.js";
+import { apiError, describePermission, KubeApiError, requestAttributes } from "../../src/kube/errors.js";
+import { matchesSelector, parseSelector } from "../../src/kube/selector.js";
+import { MeshError } from "../../src/errors.js";
+import { FakeApi } from "./fake-api.js";
+
+const globals = (kubeconfig: string) => ({ kubeconfig, linkerdNamespace: "linkerd", verbose: false, color: false });
+
+function kubeconfig(server: string, extra = ""): string {
+  const dir = mkdtempSync(join(tmpdir(), "mesh-kube-"));
+  const file = join(dir, "config");
+  writeFileSync(
+    file,
+    `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster:
+    server: ${server}
+    insecure-skip-tls-verify: true
+users:
+- name: u
+  user:
+    token: secret-token
+contexts:
+- name: ctx
+  context: { cluster: c, user: u }
+current-context: ctx
+${extra}`,
+  );
+  return file;
+}
+
+async function server(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const s = createServer(handler);
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => (s.closeAllConnections(), s.close(() => r()))) };
+}
+
+test("requests carry the token and impersonation headers; 404 gets become undefined", async () => {
+  const seen: IncomingMessage["headers"][] = [];
+  const s = await server((req, res) => {
+    seen.push(req.headers);
+    if (req.url === "/version") return res.end(JSON.stringify({ gitVersion: "v1.20.2" }));
+    res.statusCode = 404;
+    res.end(JSON.stringify({ kind: "Status", message: 'configmaps "x" not found', code: 404 }));
+  });
+  try {
+    const c = await connect({ ...globals(kubeconfig(s.url)), as: "alice", asGroup: ["devs", "ops"] });
+    assert.equal((await c.serverVersion()).gitVersion, "v1.20.2");
+    assert.equal(await c.getConfigMap("linkerd", "x"), undefined);
+    assert.equal(seen[0].authorization, "Bearer secret-token");
+    assert.equal(seen[0]["impersonate-user"], "alice");
+    assert.equal(seen[0]["impersonate-group"], "devs, ops");
+    assert.equal(c.requestCount(), 2);
+    c.close();
+  } finally {
+    await s.close();
+  }
+});
+
+test("connections are kept alive and reused", async () => {
+  const ports = new Set<number>();
+  const s = await server((req, res) => {
+    ports.add(req.socket.remotePort!);
+    res.end('{"items":[]}');
+  });
+  try {
+    const c = await connect(globals(kubeconfig(s.url)));
+    for (let i = 0; i < 5; i++) await c.listNodes();
+    assert.equal(ports.size, 1);
+    c.close();
+  } finally {
+    await s.close();
+  }
+});
+
+test("a server that never answers times out per request with a readable error", async () => {
+  const s = await server(() => {
+    /* hang */
+  });
+  try {
+    const c = (await connect(globals(kubeconfig(s.url)))).withTimeout(150);
+    const start = Date.now();
+    await assert.rejects(c.listNodes(), (e: unknown) => {
+      assert.ok(e instanceof MeshError);
+      assert.match(e.message, /^the Kubernetes API at http:\/\/127\.0\.0\.1:\d+ did not answer within 150 ms \(GET \/api\/v1\/nodes\)$/);
+      return true;
+    });
+    assert.ok(Date.now() - start < 1000);
+    c.close();
+  } finally {
+    await s.close();
+  }
+});
+
+test("a reset connection and a refused one are MeshErrors with hints", async () => {
+  const s = await server((req) => req.socket.destroy());
+  try {
+    const c = await connect(globals(kubeconfig(s.url)));
+    await assert.rejects(c.listNodes(), /was reset \(GET \/api\/v1\/nodes\)/);
+    c.close();
+  } finally {
+    await s.close();
+  }
+  const refused = await connect(globals(kubeconfig("http://127.0.0.1:1")));
+  await assert.rejects(refused.serverVersion(), (e: unknown) => e instanceof MeshError && /connection refused/.test(e.message) && Boolean(e.hint));
+});
+
+test("close() cancels requests still in flight", async () => {
+  const s = await server(() => {});
+  try {
+    const c = await connect(globals(kubeconfig(s.url)));
+    const p = c.listNodes();
+    await new Promise((r) => setTimeout(r, 50));
+    c.close();
+    await assert.rejects(p, /cancelled/);
+  } finally {
+    await s.close();
+  }
+});
+
+test("a bad kubeconfig or context is a MeshError, not a crash", async () => {
+  await assert.rejects(connect(globals("/nonexistent/kubeconfig")), (e: unknown) => e instanceof MeshError && /cannot load kubeconfig/.test(e.message));
+  await assert.rejects(connect({ ...globals(kubeconfig("http://127.0.0.1:1")), context: "nope" }), /context "nope" not found in kubeconfig/);
+});
+
+test("HTTP errors map to readable messages; 403 names the RBAC permission", () => {
+  const denied = apiError(403, "GET", "/api/v1/namespaces/linkerd/pods?labelSelector=x", "");
+  assert.ok(denied instanceof KubeApiError);
+  assert.equal(denied.message, 'forbidden: missing RBAC permission "list" on pods in namespace "linkerd"');
+  assert.match(denied.hint!, /missing RBAC permission "list" on pods in namespace "linkerd"/);
+  const k8s = apiError(403, "GET", "/api/v1/nodes", JSON.stringify({ message: 'nodes is forbidden: User "dev" cannot list resource "nodes" in API group "" at the cluster scope' }));
+  assert.equal(k8s.message, 'nodes is forbidden: User "dev" cannot list resource "nodes" in API group "" at the cluster scope');
+  assert.equal(apiError(401, "GET", "/version", "Unauthorized").message, "unauthorized: the API server rejected the credentials (GET /version)");
+  assert.equal(apiError(503, "GET", "/api/v1/nodes", '{"message":"etcd down"}').message, "the API server answered 503 to GET /api/v1/nodes: etcd down");
+});
+
+test("request attributes in RBAC terms", () => {
+  assert.deepEqual(requestAttributes("GET", "/apis/apps/v1/namespaces/linkerd/deployments/linkerd-identity"), { verb: "get", group: "apps", resource: "deployments", subresource: undefined, namespace: "linkerd", name: "linkerd-identity" });
+  assert.equal(describePermission(requestAttributes("GET", "/api/v1/namespaces/linkerd/pods/web:4191/proxy/metrics")!), '"get" on pods/proxy in namespace "linkerd"');
+  assert.equal(describePermission(requestAttributes("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles?dryRun=All")!), '"create" on clusterroles.rbac.authorization.k8s.io');
+  assert.equal(requestAttributes("GET", "/version"), undefined);
+});
+
+test("label selectors: equality, existence and set forms", () => {
+  assert.ok(matchesSelector({ "linkerd.io/control-plane-ns": "linkerd" }, "linkerd.io/control-plane-ns,!linkerd.io/cni-resource"));
+  assert.ok(!matchesSelector({ "linkerd.io/control-plane-ns": "linkerd", "linkerd.io/cni-resource": "true" }, "linkerd.io/control-plane-ns,!linkerd.io/cni-resource"));
+  assert.ok(matchesSelector({ a: "1" }, "a=1,b!=2"));
+  assert.ok(matchesSelector({ a: "x" }, "a in (x, y)"));
+  assert.ok(!matchesSelector({ a: "z" }, "a in (x,y)"));
+  assert.ok(matchesSelector(undefined, ""));
+  assert.equal(parseSelector("a notin (b,c)").length, 1);
+});
+
+test("typed getters build the API paths mesh's RBAC docs list", async () => {
+  const api = new FakeApi([]);
+  const c = api.cluster();
+  await c.listPods("linkerd", "linkerd.io/control-plane-ns");
+  await c.listPods();
+  await c.getCustomResourceDefinition("servers.policy.linkerd.io");
+  await c.listServiceProfiles();
+  await c.selfSubjectAccessReview({ verb: "create", namespace: "linkerd", resource: "secrets" });
+  await c.dryRunCreate({ apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", metadata: { name: "v" } });
+  await c.podProxyText("emojivoto", "web", 4191, "/metrics").catch(() => undefined);
+  assert.deepEqual(api.requests(), [
+    "GET /api/v1/namespaces/linkerd/pods?labelSelector=linkerd.io%2Fcontrol-plane-ns",
+    "GET /api/v1/pods",
+    "GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/servers.policy.linkerd.io",
+    "GET /apis/linkerd.io/v1alpha2/serviceprofiles",
+    "POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+    "POST /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?dryRun=All",
+    "GET /api/v1/namespaces/emojivoto/pods/web:4191/proxy/metrics",
+  ]);
+  assert.equal(await c.listServiceProfiles(), undefined, "no CRD: undefined");
+});
+
+test("controlPlaneVersion reads linkerdVersion from linkerd-config", async () => {
+  const api = new FakeApi([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "linkerd-config", namespace: "linkerd" }, data: { values: "linkerdVersion: stable-2.14.10\n" } } as never]);
+  assert.equal(await api.cluster().controlPlaneVersion("linkerd"), "stable-2.14.10");
+  assert.equal(await api.cluster().controlPlaneVersion("other"), undefined);
+});
