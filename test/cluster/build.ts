@@ -23,13 +23,19 @@ export interface BuildOptions {
 const STAMP = "build.json";
 const VENDOR_REPLACEMENTS = ["github.com/modern-go/reflect2", "github.com/json-iterator/go"];
 const OPENAPI_EXCLUDE = ["vendor/k8s.io/code-generator", "vendor/k8s.io/sample-apiserver"];
-const LDFLAGS = [
-  `-X k8s.io/kubernetes/vendor/k8s.io/component-base/version.gitVersion=v${KUBE_VERSION}`,
-  "-X k8s.io/kubernetes/vendor/k8s.io/component-base/version.gitMajor=1",
-  `-X k8s.io/kubernetes/vendor/k8s.io/component-base/version.gitMinor=${KUBE_VERSION.split(".")[1]}`,
-  "-X k8s.io/kubernetes/vendor/k8s.io/component-base/version.gitTreeState=clean",
-  "-s -w",
-].join(" ");
+/** Version stamps: component-base (binaries, /version of the core API) and client-go (the aggregator's /version, kubectl's client). */
+const LDFLAGS = ["component-base", "client-go/pkg"]
+  .flatMap((pkg) => {
+    const p = `k8s.io/kubernetes/vendor/k8s.io/${pkg}/version`;
+    return [
+      `-X ${p}.gitVersion=v${KUBE_VERSION}`,
+      `-X ${p}.gitMajor=1`,
+      `-X ${p}.gitMinor=${KUBE_VERSION.split(".")[1]}`,
+      `-X ${p}.gitTreeState=clean`,
+    ];
+  })
+  .concat(["-s -w"])
+  .join(" ");
 
 /** True when all binaries are cached by the current recipe. */
 export async function isBuilt(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {

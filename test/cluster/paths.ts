@@ -9,7 +9,7 @@ export const KUBE_BINARIES = ["kube-apiserver", "kube-controller-manager", "kube
 export type KubeBinary = (typeof KUBE_BINARIES)[number];
 
 /** Bumped whenever the build recipe changes, so stale caches are rebuilt. */
-export const RECIPE_REVISION = 1;
+export const RECIPE_REVISION = 2;
 
 /** `$MESH_CACHE_DIR`, else `~/.cache/mesh`. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
