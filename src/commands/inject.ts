@@ -1,9 +1,149 @@
-import { Command } from "commander";
+import { readFileSync } from "node:fs";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { parse } from "yaml";
 import type { Deps } from "../deps.js";
-import { MeshError } from "../errors.js";
+import { MeshError, UsageError } from "../errors.js";
+import { formatGoDuration, parseGoDuration } from "../inject/go.js";
+import { fetchWithUndici, HeldOutput, resolveInputs } from "../inject/io.js";
+import { overrideAnnotations, pickInjectValues, type InjectValues } from "../inject/overrides.js";
+import { runPipeline } from "../inject/pipeline.js";
+import { formatInjectReport, PLAIN_GLYPHS } from "../inject/report.js";
+import type { InjectConfig } from "../inject/transform.js";
+import type { ProxyTemplateValues } from "../proxy/types.js";
+import { CREATED_BY } from "../version.js";
+import { INJECT_FLAGS, PROXY_FLAGS, addFlags, applySetFlags, type FlagValues } from "./proxy-flags.js";
+import { globals } from "./shared.js";
 
-// Placeholder until the command lands; it is registered so that help lists it.
-export const injectCommand = (_deps: Deps) =>
-  new Command("inject").action(() => {
-    throw new MeshError("`mesh inject` is not implemented yet");
+export interface InjectOptions {
+  manual: boolean;
+  ignoreCluster: boolean;
+  enableDebugSidecar: boolean;
+  closeWaitTimeout?: number;
+  output: "yaml" | "json";
+  identityTrustAnchorsFile?: string;
+  values?: string;
+}
+
+function parseCloseWait(v: string): number {
+  const ns = parseGoDuration(v);
+  if (ns === undefined) throw new InvalidArgumentError(`"${v}" is not a duration (e.g. 30s, 1m0s)`);
+  return ns;
+}
+
+/** Reads a values file: linkerd-config's `values` blob, or the linkerd-config ConfigMap itself. */
+function readValuesFile(path: string): ProxyTemplateValues {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new MeshError(`cannot read values file ${path}: ${(err as Error).message}`, undefined, 1, err);
+  }
+  let v: unknown;
+  try {
+    v = parse(text);
+    const cm = v as { kind?: string; data?: { values?: string } };
+    if (cm && cm.kind === "ConfigMap" && typeof cm.data?.values === "string") v = parse(cm.data.values);
+  } catch (err) {
+    throw new MeshError(`values file ${path} is not valid YAML: ${(err as Error).message.split("\n")[0]}`, undefined, 1, err);
+  }
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw new MeshError(`values file ${path} is not a map of values`);
+  return v as ProxyTemplateValues;
+}
+
+/** The proxy config: the cluster's linkerd-config, a values file, or the built-in defaults. */
+export async function loadBaseValues(deps: Deps, cmd: Command, opts: { ignoreCluster: boolean; values?: string }): Promise<ProxyTemplateValues> {
+  if (opts.values) return readValuesFile(opts.values);
+  if (opts.ignoreCluster) return (await import("../install/values.js")).defaultValues() as unknown as ProxyTemplateValues;
+  const g = globals(cmd);
+  const cluster = await deps.cluster(g);
+  const path = `/api/v1/namespaces/${g.linkerdNamespace}/configmaps/linkerd-config`;
+  const cm = await cluster.getJson<{ data?: { values?: string } }>(path);
+  if (!cm) throw new MeshError(`configmap ${g.linkerdNamespace}/linkerd-config not found: is Linkerd installed?`, "install it (`mesh install`), pass -L for another namespace, or use --ignore-cluster (with --identity-trust-anchors-file or --values for --manual)");
+  if (typeof cm.data?.values !== "string") throw new MeshError(`configmap ${g.linkerdNamespace}/linkerd-config has no values`, "the control plane install looks broken: run `mesh check`");
+  try {
+    return parse(cm.data.values) as ProxyTemplateValues;
+  } catch (err) {
+    throw new MeshError(`configmap ${g.linkerdNamespace}/linkerd-config holds invalid YAML values`, "run `mesh check`", 1, err);
+  }
+}
+
+export const injectCommand = (deps: Deps) => {
+  const cmd = new Command("inject")
+    .description("Add the Linkerd proxy to Kubernetes configs")
+    .usage("[options] CONFIG-FILE...")
+    .argument("[inputs...]", "files, directories (searched for .yaml/.yml/.json), https:// URLs, or - for stdin")
+    .option("--manual", "include the proxy sidecar container spec in the YAML output (the auto-injector won't pick it up, so config annotations aren't supported)", false)
+    .option("--ignore-cluster", "ignore the current Kubernetes cluster when checking for existing cluster configuration", false)
+    .option("--enable-debug-sidecar", "inject a debug sidecar for data plane debugging", false)
+    .addOption(new Option("--close-wait-timeout <duration>", "sets nf_conntrack_tcp_timeout_close_wait").argParser(parseCloseWait))
+    .addOption(new Option("-o, --output <format>", "output format").choices(["yaml", "json"]).default("yaml"))
+    .option("--identity-trust-anchors-file <path>", "trust anchors PEM for --manual without a cluster (overrides the config's)")
+    .option("--values <path>", "linkerd-config values to use instead of the cluster's (the `values` key of linkerd-config, or the ConfigMap itself)");
+  addFlags(cmd, PROXY_FLAGS);
+  addFlags(cmd, INJECT_FLAGS);
+  cmd.addHelpText(
+    "after",
+    `
+Examples:
+  # Inject all the deployments in the default namespace.
+  kubectl get deploy -o yaml | mesh inject - | kubectl apply -f -
+
+  # Inject a file from a remote URL (https only).
+  mesh inject https://url.to/yml | kubectl apply -f -
+
+  # Inject all the resources inside a folder and its sub-folders, with the sidecar spelled out,
+  # without a cluster.
+  mesh inject --manual --ignore-cluster --identity-trust-anchors-file ca.crt <folder>
+
+Only what injection needs changes: comments, key order, quoting and indentation of the
+rest of each document are kept. The report goes to stderr after the output.`,
+  );
+  return cmd.action(async (inputs: string[], opts: InjectOptions, c: Command) => {
+    if (!inputs.length) throw new UsageError("please specify a kubernetes resource file", "pass a file, a directory, an https:// URL, or - for stdin");
+    const raw = await loadBaseValues(deps, c, opts);
+    if (opts.identityTrustAnchorsFile) {
+      try {
+        raw.identityTrustAnchorsPEM = readFileSync(opts.identityTrustAnchorsFile, "utf8");
+      } catch (err) {
+        throw new MeshError(`cannot read ${opts.identityTrustAnchorsFile}: ${(err as Error).message}`, undefined, 1, err);
+      }
+    }
+    const base: InjectValues = pickInjectValues(raw);
+    const flagged = structuredClone(base) as FlagValues;
+    const warnings = [...applySetFlags(flagged, c, PROXY_FLAGS, deps.env), ...applySetFlags(flagged, c, INJECT_FLAGS, deps.env)];
+    for (const w of warnings) deps.io.stderr.write(`${w}\n`);
+    const values = pickInjectValues(flagged);
+    if (opts.manual && !(values.identityTrustAnchorsPEM ?? "").trim())
+      throw new MeshError(
+        "please provide the identity trust anchors: --manual renders the proxy, which needs them",
+        opts.ignoreCluster ? "pass --identity-trust-anchors-file <ca.crt> or --values <linkerd-config values>" : "the cluster's linkerd-config has none: pass --identity-trust-anchors-file",
+      );
+    const cfg: InjectConfig = {
+      values,
+      overrides: overrideAnnotations(values, base),
+      manual: opts.manual,
+      enableDebugSidecar: opts.enableDebugSidecar,
+      closeWaitTimeout: opts.closeWaitTimeout ? formatGoDuration(opts.closeWaitTimeout) : undefined,
+      namespace: globals(c).linkerdNamespace,
+      createdBy: CREATED_BY,
+    };
+    const resolved = resolveInputs(inputs, { stdin: deps.io.stdin, fetchUrl: fetchWithUndici });
+    const out = new HeldOutput();
+    let result;
+    try {
+      result = await runPipeline(resolved, "inject", cfg, out, opts.output);
+    } catch (err) {
+      out.discard();
+      throw err;
+    }
+    if (result.failures.length) {
+      out.discard();
+      throw new MeshError(result.failures.join("\n"), "these resources cannot be meshed as they are: fix them, or annotate their pod template with linkerd.io/inject: disabled");
+    }
+    await out.flush(deps.io.stdout);
+    const g = globals(c);
+    const glyphs = deps.io.color ? { ok: `\x1b[32m${PLAIN_GLYPHS.ok}\x1b[0m`, warn: `\x1b[33;1m${PLAIN_GLYPHS.warn}\x1b[0m` } : PLAIN_GLYPHS;
+    deps.io.stderr.write(formatInjectReport(result.reports, { verbose: g.verbose, glyphs, adminPort: values.proxy?.ports?.admin }));
+    if (g.verbose) for (const w of result.warnings) deps.io.stderr.write(`warning: ${w}\n`);
   });
+};

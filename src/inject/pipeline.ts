@@ -1,0 +1,51 @@
+/** Runs inject or uninject over a sequence of inputs, writing to a held output. */
+import type { Input } from "./io.js";
+import type { Report } from "./report.js";
+import { DocSplitter, transformDocument, type Mode, type RawDoc } from "./stream.js";
+import type { InjectConfig } from "./transform.js";
+import type { Json } from "./yaml/tree.js";
+
+export interface PipelineResult {
+  reports: Report[];
+  failures: string[];
+  warnings: string[];
+}
+
+export interface Sink {
+  write(s: string): void;
+  readonly endsWithNewline: boolean;
+  readonly empty: boolean;
+}
+
+export async function runPipeline(inputs: Input[], mode: Mode, cfg: InjectConfig | undefined, out: Sink, format: "yaml" | "json"): Promise<PipelineResult> {
+  const result: PipelineResult = { reports: [], failures: [], warnings: [] };
+  let endsWithSeparator = false;
+  for (const input of inputs) {
+    const splitter = new DocSplitter(input.name);
+    let first = true;
+    const handle = (docs: RawDoc[]) => {
+      for (const d of docs) {
+        const r = transformDocument(d, input.name, mode, cfg, format === "json");
+        result.reports.push(...r.reports);
+        result.failures.push(...r.failures);
+        result.warnings.push(...r.warnings);
+        if (result.failures.length) continue; // the run fails: stop producing output
+        if (format === "json") {
+          if (r.value !== undefined) out.write(`${JSON.stringify(r.value as Json, null, 2)}\n`);
+          continue;
+        }
+        if (first && !out.empty) {
+          if (!out.endsWithNewline) out.write("\n");
+          if (!d.sep && !endsWithSeparator) out.write("---\n");
+        }
+        first = false;
+        out.write(d.sep);
+        out.write(r.text);
+        endsWithSeparator = d.text === "" && d.sep !== "";
+      }
+    };
+    for await (const chunk of input.chunks()) handle(splitter.push(chunk));
+    handle(splitter.end());
+  }
+  return result;
+}

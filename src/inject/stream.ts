@@ -1,0 +1,247 @@
+/**
+ * The stream loop: split a YAML stream into documents as it arrives, transform each
+ * document by splicing minimal edits into its text, and keep everything between documents
+ * (separators, comments) byte for byte. Pure: the command feeds it text and writes what it
+ * returns.
+ */
+import { parseDocument } from "yaml";
+import { MeshError } from "../errors.js";
+import { EditError, applyEdits } from "./yaml/edit.js";
+import { DEFAULT_STYLE, emitDocument, type EmitStyle } from "./yaml/emit.js";
+import { FORBIDDEN_CHARS, ScanBail, ScanError, scanDocument } from "./yaml/scan.js";
+import { toJS, type Json, type MapNode, type Node } from "./yaml/tree.js";
+import { InputError } from "./resource.js";
+import { Transformer, type DocOutcome, type InjectConfig } from "./transform.js";
+
+/** Documents larger than this are refused (a `kind: List` can be split into one document per item). */
+export const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024;
+
+/** A problem with the input, located: input name, 1-based document index, 1-based line in the input. */
+export class DocumentError extends MeshError {
+  constructor(
+    readonly input: string,
+    readonly index: number,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${input}: document ${index} (line ${line}): ${reason}`, "nothing was written to stdout; fix the input and run again");
+    this.name = "DocumentError";
+  }
+}
+
+export interface RawDoc {
+  /** Text before the document: its `---` line(s), verbatim ("" for a first document without one). */
+  sep: string;
+  text: string;
+  /** 1-based line of the document's first line in the input. */
+  line: number;
+  /** 1-based index of the document in its input. */
+  index: number;
+}
+
+/** Splits a YAML stream at `---` / `...` lines, incrementally. */
+export class DocSplitter {
+  private buf = "";
+  private pos = 0;
+  private docStart = 0;
+  private sep = "";
+  private line = 1;
+  private docLine = 1;
+  private index = 0;
+
+  constructor(private readonly input: string) {}
+
+  push(chunk: string): RawDoc[] {
+    const out: RawDoc[] = [];
+    this.buf = this.buf.length === this.docStart ? chunk : this.buf.slice(this.docStart) + chunk;
+    this.pos -= this.docStart;
+    this.docStart = 0;
+    const s = this.buf;
+    let i = this.pos;
+    for (;;) {
+      const j = s.indexOf("\n", i);
+      if (j < 0) break;
+      this.boundary(i, j + 1, out);
+      i = j + 1;
+      this.line++;
+      if (i - this.docStart > MAX_DOCUMENT_BYTES) this.tooLarge();
+    }
+    this.pos = i;
+    if (s.length - this.docStart > MAX_DOCUMENT_BYTES) this.tooLarge();
+    return out;
+  }
+
+  end(): RawDoc[] {
+    const out: RawDoc[] = [];
+    if (this.pos < this.buf.length) this.boundary(this.pos, this.buf.length, out);
+    const text = this.buf.slice(this.docStart);
+    if (text.length || this.sep.length) out.push({ sep: this.sep, text, line: this.docLine, index: ++this.index });
+    this.buf = "";
+    this.pos = this.docStart = 0;
+    return out;
+  }
+
+  private tooLarge(): never {
+    throw new DocumentError(this.input, this.index + 1, this.docLine, `the document is larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB; split it (a kind: List can be split into one document per item)`);
+  }
+
+  /** If the line [i, end) is a document marker, closes the current document. */
+  private boundary(i: number, end: number, out: RawDoc[]): void {
+    const s = this.buf;
+    const c = s.charCodeAt(i);
+    if (c !== 45 && c !== 46) return;
+    const marker = c === 45 ? "---" : "...";
+    if (!s.startsWith(marker, i)) return;
+    let k = i + 3;
+    const lineEnd = s.charCodeAt(end - 1) === 10 ? end - 1 : end;
+    if (k < lineEnd && s.charCodeAt(k) !== 32 && s.charCodeAt(k) !== 9 && s.charCodeAt(k) !== 13) return;
+    while (k < lineEnd && (s.charCodeAt(k) === 32 || s.charCodeAt(k) === 9)) k++;
+    let contentStart = end;
+    if (k < lineEnd && s.charCodeAt(k) !== 35 && s.charCodeAt(k) !== 13) {
+      if (marker === "...") return;
+      contentStart = k; // `--- value`: the value belongs to the new document
+    }
+    const text = s.slice(this.docStart, i);
+    if (this.index > 0 || text.length || this.sep.length) out.push({ sep: this.sep, text, line: this.docLine, index: ++this.index });
+    this.sep = s.slice(i, contentStart);
+    this.docStart = contentStart;
+    this.docLine = contentStart === end ? this.line + 1 : this.line;
+  }
+}
+
+export type Mode = "inject" | "uninject";
+
+export interface DocResult extends DocOutcome {
+  text: string;
+  /** The final document as data (for `-o json`); undefined for an empty document. */
+  value?: Json;
+}
+
+interface Parsed {
+  root: Node | null;
+  /** The text the root's offsets refer to (the input, or a re-serialisation of it). */
+  text: string;
+  /** Offsets point into the user's text (false after re-serialisation). */
+  original: boolean;
+}
+
+const lineAt = (text: string, offset: number) => {
+  let n = 0;
+  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) n++;
+  return n;
+};
+
+function fullParse(text: string): { value: Json } | { error: string; offset: number } {
+  const t = text.trimStart();
+  if (t.startsWith("{") || t.startsWith("[")) {
+    try {
+      return { value: JSON.parse(text) as Json };
+    } catch {
+      // not JSON: YAML flow style, parse below
+    }
+  }
+  const doc = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    return { error: e.message.split("\n")[0], offset: e.pos[0] };
+  }
+  try {
+    return { value: doc.toJS({ maxAliasCount: 100 }) as Json };
+  } catch (err) {
+    const m = (err as Error).message;
+    return { error: /alias/i.test(m) ? "too many YAML aliases (an alias bomb?): refusing to expand them" : m, offset: 0 };
+  }
+}
+
+/** Indentation step and sequence style of a document, from its first nested map and sequence. */
+export function detectStyle(root: Node | null): EmitStyle {
+  let step = 0;
+  let seqIndent: boolean | undefined;
+  const visit = (n: Node | null, depth: number): void => {
+    if (!n || n.kind === "scalar" || n.flow || depth > 8 || (step && seqIndent !== undefined)) return;
+    if (n.kind === "map") {
+      for (const e of n.entries) {
+        const v = e.value;
+        if (v && v.kind === "map" && !v.flow && !step && v.indent > n.indent) step = v.indent - n.indent;
+        if (v && v.kind === "seq" && !v.flow && seqIndent === undefined) seqIndent = v.indent > n.indent;
+        visit(v, depth + 1);
+      }
+    } else for (const it of n.items) visit(it.node, depth + 1);
+  };
+  visit(root, 0);
+  return { step: step || DEFAULT_STYLE.step, seqIndent: seqIndent ?? DEFAULT_STYLE.seqIndent };
+}
+
+/**
+ * Transforms one document. Throws DocumentError for input that is not a valid manifest.
+ */
+export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: InjectConfig | undefined, wantValue = false): DocResult {
+  const fail = (reason: string, line: number): never => {
+    throw new DocumentError(input, doc.index, line, reason);
+  };
+  let text = doc.text;
+  let crlf = false;
+  if (text.includes("\r")) {
+    const lf = text.replace(/\r\n/g, "\n");
+    if (!lf.includes("\r")) {
+      crlf = true;
+      text = lf;
+    }
+  }
+  const bad = FORBIDDEN_CHARS.exec(text);
+  if (bad) {
+    const what = bad[0] === "\uFFFD" ? "invalid UTF-8" : `control character 0x${bad[0].charCodeAt(0).toString(16).padStart(2, "0")}`;
+    fail(`the input is not YAML text (${what}): is it a binary file?`, doc.line + lineAt(text, bad.index));
+  }
+
+  let parsed: Parsed;
+  try {
+    parsed = { root: scanDocument(text), text, original: true };
+  } catch (e) {
+    if (!(e instanceof ScanBail || e instanceof ScanError)) throw e;
+    const full = fullParse(doc.text);
+    if ("error" in full) return fail(full.error, doc.line + lineAt(doc.text, full.offset));
+    parsed = reEmitted(full.value);
+  }
+
+  const snapshot = cfg ? { ...cfg.overrides } : undefined;
+  const run = (p: Parsed): { t: Transformer; edits: boolean } => {
+    const t = new Transformer(p.text, detectStyle(p.root));
+    if (p.root) t.each(p.root, (obj: MapNode, where: string) => (mode === "inject" ? t.inject(obj, where, cfg!) : t.uninject(obj, where)));
+    return { t, edits: t.editor.edits.length > 0 };
+  };
+  let res: { t: Transformer; edits: boolean };
+  try {
+    try {
+      res = run(parsed);
+    } catch (e) {
+      if (!(e instanceof EditError && e.reEmit) || !parsed.original) throw e;
+      if (cfg && snapshot) {
+        for (const k of Object.keys(cfg.overrides)) delete cfg.overrides[k];
+        Object.assign(cfg.overrides, snapshot);
+      }
+      parsed = reEmitted(toJS(parsed.root));
+      res = run(parsed);
+    }
+  } catch (e) {
+    if (e instanceof InputError || e instanceof EditError)
+      return fail(e.message, parsed.original ? doc.line + lineAt(parsed.text, e.offset) : doc.line);
+    throw e;
+  }
+
+  let out: string;
+  if (!res.edits) out = doc.text;
+  else {
+    out = applyEdits(parsed.text, res.t.editor.edits);
+    if (crlf && parsed.original) out = out.replace(/\n/g, "\r\n");
+  }
+  const result: DocResult = { text: out, ...res.t.outcome };
+  if (wantValue && parsed.root) result.value = res.edits ? toJS(scanDocument(applyEdits(parsed.text, res.t.editor.edits))) : toJS(parsed.root);
+  return result;
+}
+
+function reEmitted(value: Json): Parsed {
+  if (value === null) return { root: null, text: "", original: false };
+  const text = emitDocument(value);
+  return { root: scanDocument(text), text, original: false };
+}

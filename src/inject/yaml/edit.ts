@@ -1,0 +1,307 @@
+/**
+ * Minimal edits to a scanned YAML document: set or remove entries of a map, remove or add
+ * items of a sequence, creating or pruning the collections on the way. Everything else in
+ * the text stays byte for byte. Edits are planned first and applied at the end, so a plan
+ * can drop its own edits when a whole collection turns out to be removed.
+ */
+import { emitFlow, emitMap, emitScalar, emitSeq, emitValueAfterKey, emitKey, type EmitStyle } from "./emit.js";
+import { entry, toJS, type Json, type MapEntry, type MapNode, type Node, type SeqNode } from "./tree.js";
+
+export interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Raised when an edit would have to reach into a flow collection or a node of the wrong type. */
+export class EditError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+    /** True when re-serialising the document as block YAML would make the edit possible. */
+    readonly reEmit: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export function applyEdits(text: string, edits: Edit[]): string {
+  if (edits.length === 0) return text;
+  const n = text.length;
+  const noFinalNewline = n > 0 && text.charCodeAt(n - 1) !== 10;
+  const list = edits.map((e) => {
+    if (!noFinalNewline) return e;
+    if (e.start === n && e.end === n && e.text.endsWith("\n")) return { start: n, end: n, text: `\n${e.text.slice(0, -1)}` };
+    if (e.end === n && e.text === "" && e.start > 0 && text.charCodeAt(e.start - 1) === 10) return { start: e.start - 1, end: n, text: "" };
+    return e;
+  });
+  list.sort((a, b) => a.start - b.start || (a.end === a.start ? 0 : 1) - (b.end === b.start ? 0 : 1));
+  let out = "";
+  let pos = 0;
+  for (const e of list) {
+    if (e.start < pos) throw new Error(`internal error: overlapping edits at ${e.start}`);
+    out += text.slice(pos, e.start) + e.text;
+    pos = e.end;
+  }
+  return out + text.slice(pos);
+}
+
+export interface MapPlan {
+  /** Remove an existing entry (unless `set` gives it a value). */
+  remove?: (key: string, value: Node | null) => boolean;
+  /** Entries to give these values (replaced in place, or appended in this order). */
+  set?: [string, Json][];
+  /** Nested maps to edit (e.g. `annotations` and `labels` under `metadata`). */
+  children?: [string, MapPlan][];
+  /** Where a new entry goes when this map must be created: first in its parent, or last (default). */
+  createFirst?: boolean;
+}
+
+export interface SeqPlan {
+  remove?: (item: Node | null) => boolean;
+  /** Items to insert before the first item. */
+  front?: Json[];
+  /** Items to append. */
+  back?: Json[];
+}
+
+interface Planned {
+  edits: Edit[];
+  /** Every entry or item went away and nothing was added: the caller should drop the whole key. */
+  emptied: boolean;
+}
+
+const spaces = (n: number) => " ".repeat(n);
+
+function isEmptyFlow(n: Node | null): boolean {
+  return !!n && n.kind !== "scalar" && n.flow && (n.kind === "map" ? n.entries.length === 0 : n.items.length === 0);
+}
+
+/** The JS value a map plan produces from nothing (undefined when it produces nothing). */
+function fromNothing(plan: MapPlan): { [k: string]: Json } | undefined {
+  const out: { [k: string]: Json } = {};
+  for (const [k, v] of plan.set ?? []) out[k] = v;
+  for (const [k, child] of plan.children ?? []) {
+    const c = fromNothing(child);
+    if (c) out[k] = c;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+function describe(n: Node | null): string {
+  if (!n) return "empty";
+  return n.kind === "scalar" ? "a scalar" : n.kind === "seq" ? "a list" : "a map";
+}
+
+export class DocEditor {
+  constructor(
+    readonly text: string,
+    readonly style: EmitStyle,
+  ) {}
+
+  readonly edits: Edit[] = [];
+
+  /** Plans and records the edits of `plan` on `parent[key]`. */
+  map(parent: MapNode, key: string, plan: MapPlan, path: string): void {
+    const p = this.planMapEntry(parent, key, plan, path);
+    if (p.emptied) {
+      const e = entry(parent, key)!;
+      this.edits.push(...this.removeEntry(parent, e));
+    } else this.edits.push(...p.edits);
+  }
+
+  /** Plans and records the edits of `plan` on the sequence `parent[key]`. */
+  seq(parent: MapNode, key: string, plan: SeqPlan, path: string): void {
+    const p = this.planSeqEntry(parent, key, plan, path);
+    if (p.emptied) this.edits.push(...this.removeEntry(parent, entry(parent, key)!));
+    else this.edits.push(...p.edits);
+  }
+
+  private planMapEntry(parent: MapNode, key: string, plan: MapPlan, path: string): Planned {
+    const e = entry(parent, key);
+    if (!e || e.value === null || isEmptyFlow(e.value)) {
+      const value = fromNothing(plan);
+      if (!value) return { edits: [], emptied: false };
+      if (!e) return { edits: [this.insertEntry(parent, key, value, plan.createFirst)], emptied: false };
+      if (e.value === null) return { edits: this.replaceEntryValue(parent, e, value), emptied: false };
+      return { edits: [{ start: e.value.start, end: e.value.end, text: emitFlow(value) }], emptied: false };
+    }
+    const m = e.value;
+    if (m.kind !== "map") throw new EditError(`${path} must be a map, not ${describe(m)}`, m.start, false);
+    if (m.flow) return this.planFlowMap(m, plan, path);
+    return this.planBlockMap(m, plan, path);
+  }
+
+  private planBlockMap(m: MapNode, plan: MapPlan, path: string): Planned {
+    const edits: Edit[] = [];
+    const set = new Map(plan.set ?? []);
+    const children = new Map(plan.children ?? []);
+    let kept = 0;
+    const seen = new Set<string>();
+    for (const e of m.entries) {
+      seen.add(e.key);
+      const child = children.get(e.key);
+      if (child) {
+        const p = this.planMapEntry(m, e.key, child, `${path}.${e.key}`);
+        if (p.emptied) edits.push(...this.removeEntry(m, e));
+        else {
+          edits.push(...p.edits);
+          kept++;
+        }
+        continue;
+      }
+      if (set.has(e.key)) {
+        edits.push(...this.setValue(m, e, set.get(e.key)!));
+        kept++;
+        continue;
+      }
+      if (plan.remove?.(e.key, e.value)) edits.push(...this.removeEntry(m, e));
+      else kept++;
+    }
+    const added: { [k: string]: Json } = {};
+    for (const [k, v] of set) if (!seen.has(k)) added[k] = v;
+    for (const [k, child] of children) {
+      if (seen.has(k)) continue;
+      const v = fromNothing(child);
+      if (v) added[k] = v;
+    }
+    if (Object.keys(added).length) {
+      const last = m.entries[m.entries.length - 1];
+      edits.push({ start: last.end, end: last.end, text: emitMap(added, m.indent, this.style) });
+    } else if (kept === 0) return { edits: [], emptied: true };
+    return { edits, emptied: false };
+  }
+
+  private planFlowMap(m: MapNode, plan: MapPlan, path: string): Planned {
+    if ((plan.children ?? []).some(([k]) => entry(m, k)?.value && entry(m, k)!.value!.kind !== "scalar"))
+      throw new EditError(`${path} is a flow-style map`, m.start, true);
+    const set = new Map(plan.set ?? []);
+    const parts: string[] = [];
+    let changed = false;
+    const seen = new Set<string>();
+    for (const e of m.entries) {
+      seen.add(e.key);
+      const child = plan.children?.find(([k]) => k === e.key)?.[1];
+      if (set.has(e.key)) {
+        const v = set.get(e.key)!;
+        if (e.value && e.value.kind === "scalar" && e.value.value === v) parts.push(this.text.slice(e.keyStart, e.end));
+        else {
+          parts.push(`${JSON.stringify(e.key)}: ${emitFlow(v)}`);
+          changed = true;
+        }
+      } else if (!child && plan.remove?.(e.key, e.value)) changed = true;
+      else parts.push(this.text.slice(e.keyStart, e.end));
+    }
+    for (const [k, v] of set)
+      if (!seen.has(k)) {
+        parts.push(`${JSON.stringify(k)}: ${emitFlow(v)}`);
+        changed = true;
+      }
+    for (const [k, child] of plan.children ?? []) {
+      if (seen.has(k)) continue;
+      const v = fromNothing(child);
+      if (v) {
+        parts.push(`${JSON.stringify(k)}: ${emitFlow(v)}`);
+        changed = true;
+      }
+    }
+    if (!changed) return { edits: [], emptied: false };
+    return { edits: [{ start: m.start, end: m.end, text: this.flowText(m, parts, "{", "}") }], emptied: false };
+  }
+
+  private flowText(n: Node, parts: string[], open: string, close: string): string {
+    const orig = this.text.slice(n.start, n.end);
+    const pad = orig.length > 2 && orig[1] === " " ? " " : "";
+    return parts.length ? `${open}${pad}${parts.join(", ")}${pad}${close}` : `${open}${close}`;
+  }
+
+  private planSeqEntry(parent: MapNode, key: string, plan: SeqPlan, path: string): Planned {
+    const e = entry(parent, key);
+    const front = plan.front ?? [];
+    const back = plan.back ?? [];
+    if (!e || e.value === null || isEmptyFlow(e.value)) {
+      const items = [...front, ...back];
+      if (!items.length) return { edits: [], emptied: false };
+      if (!e) return { edits: [this.insertEntry(parent, key, items, false)], emptied: false };
+      if (e.value === null) return { edits: this.replaceEntryValue(parent, e, items), emptied: false };
+      return { edits: [{ start: e.value.start, end: e.value.end, text: emitFlow(items) }], emptied: false };
+    }
+    const s = e.value;
+    if (s.kind !== "seq") throw new EditError(`${path} must be a list, not ${describe(s)}`, s.start, false);
+    if (s.flow) return this.planFlowSeq(s, plan);
+    const edits: Edit[] = [];
+    let kept = 0;
+    for (const it of s.items) {
+      if (plan.remove?.(it.node)) {
+        if (it.start !== it.lineStart + s.indent) throw new EditError(`cannot remove an item of ${path}: it shares a line with its parent`, it.start, true);
+        edits.push({ start: it.lineStart, end: it.end, text: "" });
+      }
+      else kept++;
+    }
+    const first = s.items[0];
+    if (front.length) {
+      if (first.start !== first.lineStart + s.indent)
+        throw new EditError(`${path} starts on its parent's line`, s.start, true);
+      edits.push({ start: first.lineStart, end: first.lineStart, text: emitSeq(front, s.indent, this.style) });
+    }
+    if (back.length) {
+      const last = s.items[s.items.length - 1];
+      edits.push({ start: last.end, end: last.end, text: emitSeq(back, s.indent, this.style) });
+    }
+    if (kept === 0 && !front.length && !back.length) return { edits: [], emptied: true };
+    return { edits, emptied: false };
+  }
+
+  private planFlowSeq(s: SeqNode, plan: SeqPlan): Planned {
+    const parts: string[] = [];
+    let changed = false;
+    for (const f of plan.front ?? []) parts.push(emitFlow(f));
+    for (const it of s.items) {
+      if (plan.remove?.(it.node)) changed = true;
+      else parts.push(this.text.slice(it.start, it.end));
+    }
+    for (const b of plan.back ?? []) parts.push(emitFlow(b));
+    if ((plan.front ?? []).length || (plan.back ?? []).length) changed = true;
+    if (!changed) return { edits: [], emptied: false };
+    return { edits: [{ start: s.start, end: s.end, text: this.flowText(s, parts, "[", "]") }], emptied: false };
+  }
+
+  /** A new `key: value` entry in the block map `m`, appended (or first, when its first key starts its line). */
+  private insertEntry(m: MapNode, key: string, value: Json, first: boolean | undefined): Edit {
+    if (m.flow) throw new EditError(`cannot add ${key} to a flow-style map`, m.start, true);
+    const text = `${spaces(m.indent)}${emitKey(key)}:${emitValueAfterKey(value, m.indent, this.style)}`;
+    const head = m.entries[0];
+    if (first && head.keyStart === head.lineStart + m.indent && this.text.slice(head.lineStart, head.keyStart).trim() === "")
+      return { start: head.lineStart, end: head.lineStart, text };
+    const last = m.entries[m.entries.length - 1];
+    return { start: last.end, end: last.end, text };
+  }
+
+  /** `key:` (no value) becomes `key:` + the value; the key's own line (and comment) stays. */
+  private replaceEntryValue(m: MapNode, e: MapEntry, value: Json): Edit[] {
+    if (m.flow) throw new EditError(`cannot set ${e.key} in a flow-style map`, m.start, true);
+    const nested = emitValueAfterKey(value, m.indent, this.style);
+    if (!nested.startsWith("\n")) throw new EditError(`cannot set ${e.key}`, e.keyStart, true);
+    return [{ start: e.end, end: e.end, text: nested.slice(1) }];
+  }
+
+  private setValue(m: MapNode, e: MapEntry, v: Json): Edit[] {
+    const cur = e.value;
+    if (cur && cur.kind === "scalar" && cur.value === v) return [];
+    if (cur && cur.kind === "scalar") {
+      const text = emitScalar(v);
+      return [{ start: cur.start, end: cur.end, text: cur.style === "block" ? `${text}\n` : text }];
+    }
+    if (m.flow) throw new EditError(`cannot set ${e.key} in a flow-style map`, m.start, true);
+    return [...this.removeEntry(m, e), { start: e.end, end: e.end, text: `${spaces(m.indent)}${emitKey(e.key)}:${emitValueAfterKey(v, m.indent, this.style)}` }];
+  }
+
+  private removeEntry(m: MapNode, e: MapEntry): Edit[] {
+    if (m.flow) throw new EditError(`cannot remove ${e.key} from a flow-style map`, m.start, true);
+    if (e.keyStart !== e.lineStart + m.indent || this.text.slice(e.lineStart, e.keyStart).trim() !== "")
+      throw new EditError(`cannot remove ${e.key}: it shares a line with its parent`, e.keyStart, true);
+    return [{ start: e.lineStart, end: e.end, text: "" }];
+  }
+}
+
+export { toJS };

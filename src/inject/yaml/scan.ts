@@ -1,0 +1,713 @@
+/**
+ * A fast scanner for the YAML that Kubernetes manifests are written in: block maps and
+ * sequences, plain/quoted/block scalars, one-line flow collections and comments. It
+ * records where every node is, which lets injection splice text into the original.
+ *
+ * It is deliberately conservative. Anything outside that subset (anchors, aliases, tags,
+ * complex keys, multi-line flow collections, indentation indicators, tabs in indentation…)
+ * throws `ScanBail`, and the caller parses the document with the `yaml` package instead.
+ * A `ScanError` is a syntax error as far as this scanner can tell; callers ask the `yaml`
+ * package for the definitive verdict and message.
+ */
+import type { MapEntry, MapNode, Node, ScalarNode, Scalar, SeqItem, SeqNode } from "./tree.js";
+
+/** The document uses YAML this scanner does not handle: parse it with the full parser. */
+export class ScanBail extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The document is not valid YAML (as far as the scanner can tell). */
+export class ScanError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+const SPACE = 32;
+const NL = 10;
+const HASH = 35;
+const DASH = 45;
+const COLON = 58;
+
+const INT_RE = /^[-+]?[0-9]+$/;
+const FLOAT_RE = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
+
+/** YAML 1.2 core schema resolution of a plain scalar (what the `yaml` package does by default). */
+export function resolvePlain(s: string): Scalar {
+  switch (s) {
+    case "":
+    case "~":
+    case "null":
+    case "Null":
+    case "NULL":
+      return null;
+    case "true":
+    case "True":
+    case "TRUE":
+      return true;
+    case "false":
+    case "False":
+    case "FALSE":
+      return false;
+    case ".inf":
+    case ".Inf":
+    case ".INF":
+    case "+.inf":
+    case "+.Inf":
+    case "+.INF":
+      return Infinity;
+    case "-.inf":
+    case "-.Inf":
+    case "-.INF":
+      return -Infinity;
+    case ".nan":
+    case ".NaN":
+    case ".NAN":
+      return NaN;
+  }
+  const c = s.charCodeAt(0);
+  if (!((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46)) return s;
+  if (INT_RE.test(s)) return Number(s);
+  if (/^0o[0-7]+$/.test(s)) return parseInt(s.slice(2), 8);
+  if (/^0x[0-9a-fA-F]+$/.test(s)) return parseInt(s.slice(2), 16);
+  if (FLOAT_RE.test(s)) return Number(s);
+  return s;
+}
+
+/** Characters YAML does not allow in a stream (C0 controls except tab/LF/CR, DEL) and U+FFFD (invalid UTF-8). */
+export const FORBIDDEN_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\uFFFD]/;
+
+/** Parses one document (without its `---` line). Returns null for an empty document. */
+export function scanDocument(text: string): Node | null {
+  return new Scanner(text).document();
+}
+
+class Scanner {
+  private readonly n: number;
+  constructor(private readonly s: string) {
+    this.n = s.length;
+  }
+
+  document(): Node | null {
+    const p = this.skipToContent(0);
+    if (p >= this.n) return null;
+    const ch = this.s[p];
+    if (ch === "%") throw new ScanBail("directive", p);
+    const node = this.nodeAtLineStart(p, -1);
+    const rest = this.skipToContent(this.endOf(node));
+    if (rest < this.n) throw new ScanError("unexpected content after the document's root node", rest);
+    return node.node;
+  }
+
+  // ---- lines -------------------------------------------------------------------------
+
+  private lineStartOf(p: number): number {
+    return this.s.lastIndexOf("\n", p - 1) + 1;
+  }
+
+  private col(p: number): number {
+    return p - this.lineStartOf(p);
+  }
+
+  private eol(p: number): number {
+    const i = this.s.indexOf("\n", p);
+    return i < 0 ? this.n : i;
+  }
+
+  private nextLine(p: number): number {
+    const i = this.s.indexOf("\n", p);
+    return i < 0 ? this.n : i + 1;
+  }
+
+  private isWsOrEol(p: number): boolean {
+    if (p >= this.n) return true;
+    const c = this.s.charCodeAt(p);
+    return c === SPACE || c === NL || c === 9;
+  }
+
+  private skipSpaces(p: number): number {
+    const s = this.s;
+    while (p < this.n && (s.charCodeAt(p) === SPACE || s.charCodeAt(p) === 9)) p++;
+    return p;
+  }
+
+  /** From a line start, the first content character of the next line that is neither blank nor a comment (or n). */
+  private skipToContent(lineStart: number): number {
+    const s = this.s;
+    let p = lineStart;
+    while (p < this.n) {
+      let q = p;
+      while (q < this.n && s.charCodeAt(q) === SPACE) q++;
+      const c = q < this.n ? s.charCodeAt(q) : NL;
+      if (c === NL) {
+        p = q + 1;
+        continue;
+      }
+      if (c === HASH) {
+        p = this.nextLine(q);
+        continue;
+      }
+      if (c === 9) {
+        // a tab before content: YAML forbids tabs in indentation (tab-only lines are blank)
+        const r = this.skipSpaces(q);
+        if (r >= this.n || s.charCodeAt(r) === NL || s.charCodeAt(r) === HASH) {
+          p = this.nextLine(r);
+          continue;
+        }
+        throw new ScanBail("tab in indentation", q);
+      }
+      return q;
+    }
+    return this.n;
+  }
+
+  /** After a value ending at p on its line: only spaces and a comment may follow. Returns the next line's start. */
+  private endOfLine(p: number): number {
+    const q = this.skipSpaces(p);
+    if (q >= this.n) return this.n;
+    const c = this.s.charCodeAt(q);
+    if (c === NL) return q + 1;
+    if (c === HASH && q > p) return this.nextLine(q);
+    if (c === COLON) throw new ScanBail("complex key", q);
+    throw new ScanError(`unexpected characters after a value: ${JSON.stringify(this.s.slice(q, Math.min(this.eol(q), q + 20)))}`, q);
+  }
+
+  private endOf(r: { node: Node | null; after: number }): number {
+    return r.after;
+  }
+
+  // ---- block structure -------------------------------------------------------------------
+
+  /** A node starting at p, the first content character of its line. */
+  private nodeAtLineStart(p: number, parentIndent: number): { node: Node; after: number } {
+    const s = this.s;
+    if (s.charCodeAt(p) === DASH && this.isWsOrEol(p + 1)) return this.blockSeq(p, this.col(p));
+    if (this.keyAt(p)) return this.blockMap(p, this.col(p));
+    return this.inlineValue(p, parentIndent);
+  }
+
+  private blockMap(p: number, indent: number): { node: MapNode; after: number } {
+    const s = this.s;
+    const entries: MapEntry[] = [];
+    const seen = new Set<string>();
+    const start = p;
+    let after = p;
+    for (;;) {
+      const k = this.keyAt(p);
+      if (!k) throw new ScanError("expected a mapping key", p);
+      if (seen.has(k.key)) throw new ScanBail("duplicate key", p);
+      seen.add(k.key);
+      const lineStart = this.lineStartOf(p);
+      const q = this.skipSpaces(k.after);
+      let value: Node | null = null;
+      if (q >= this.n || s.charCodeAt(q) === NL || s.charCodeAt(q) === HASH) {
+        const lineEnd = this.nextLine(q);
+        const r = this.skipToContent(lineEnd);
+        if (r < this.n && this.col(r) > indent) {
+          const v = this.nodeAtLineStart(r, indent);
+          value = v.node;
+          after = v.after;
+        } else if (r < this.n && this.col(r) === indent && s.charCodeAt(r) === DASH && this.isWsOrEol(r + 1)) {
+          const v = this.blockSeq(r, indent);
+          value = v.node;
+          after = v.after;
+        } else after = lineEnd;
+      } else {
+        const v = this.inlineValue(q, indent);
+        value = v.node;
+        after = v.after;
+      }
+      entries.push({ key: k.key, keyStart: p, lineStart, value, end: after });
+      const r = this.skipToContent(after);
+      if (r >= this.n) break;
+      const c = this.col(r);
+      if (c < indent) break;
+      if (c > indent) throw new ScanError("bad indentation of a mapping entry", r);
+      if (s.charCodeAt(r) === DASH && this.isWsOrEol(r + 1)) break;
+      p = r;
+    }
+    return { node: { kind: "map", flow: false, start, end: after, indent, entries }, after };
+  }
+
+  private blockSeq(p: number, indent: number): { node: SeqNode; after: number } {
+    const s = this.s;
+    const items: SeqItem[] = [];
+    const start = p;
+    let after = p;
+    for (;;) {
+      const q = this.skipSpaces(p + 1);
+      let node: Node | null = null;
+      if (q >= this.n || s.charCodeAt(q) === NL || s.charCodeAt(q) === HASH) {
+        const lineEnd = this.nextLine(q);
+        const r = this.skipToContent(lineEnd);
+        if (r < this.n && this.col(r) > indent) {
+          const v = this.nodeAtLineStart(r, indent);
+          node = v.node;
+          after = v.after;
+        } else after = lineEnd;
+      } else if (s.charCodeAt(q) === DASH && this.isWsOrEol(q + 1)) {
+        throw new ScanBail("compact nested sequence", q);
+      } else if (this.keyAt(q)) {
+        const v = this.blockMap(q, this.col(q));
+        node = v.node;
+        after = v.after;
+      } else {
+        const v = this.inlineValue(q, indent);
+        node = v.node;
+        after = v.after;
+      }
+      items.push({ start: p, lineStart: this.lineStartOf(p), node, end: after });
+      const r = this.skipToContent(after);
+      if (r >= this.n) break;
+      const c = this.col(r);
+      if (c < indent) break;
+      if (c === indent && s.charCodeAt(r) === DASH && this.isWsOrEol(r + 1)) {
+        p = r;
+        continue;
+      }
+      if (c === indent) break;
+      throw new ScanError("bad indentation of a sequence entry", r);
+    }
+    return { node: { kind: "seq", flow: false, start, end: after, indent, items }, after };
+  }
+
+  /**
+   * If an implicit key (`key:` followed by a space or the line's end) starts at p, its
+   * text and the position after the colon.
+   */
+  private keyAt(p: number): { key: string; after: number } | undefined {
+    const s = this.s;
+    const c = s[p];
+    if (c === '"' || c === "'") {
+      const q = c === '"' ? this.double(p, -1, true) : this.single(p, -1, true);
+      if (!q) return undefined;
+      const r = this.skipSpaces(q.end);
+      if (s.charCodeAt(r) === COLON && this.isWsOrEol(r + 1)) return { key: q.value, after: r + 1 };
+      return undefined;
+    }
+    if (c === "[" || c === "{" || c === "&" || c === "*" || c === "!" || c === "|" || c === ">" || c === "%" || c === "@" || c === "`" || c === "#" || c === ",")
+      return undefined;
+    if ((c === "?" || c === ":" || c === "-") && this.isWsOrEol(p + 1)) return undefined;
+    const e = this.eol(p);
+    for (let i = p; i < e; i++) {
+      const ch = s.charCodeAt(i);
+      if (ch === COLON && (i + 1 >= e || s.charCodeAt(i + 1) === SPACE || s.charCodeAt(i + 1) === 9)) {
+        let k = i;
+        while (k > p && (s.charCodeAt(k - 1) === SPACE || s.charCodeAt(k - 1) === 9)) k--;
+        return { key: s.slice(p, k), after: i + 1 };
+      }
+      if (ch === HASH && (s.charCodeAt(i - 1) === SPACE || s.charCodeAt(i - 1) === 9)) return undefined;
+    }
+    return undefined;
+  }
+
+  // ---- values on a line ------------------------------------------------------------------
+
+  /** A value starting at p (after `key: `, `- `, or at a line start). */
+  private inlineValue(p: number, parentIndent: number): { node: Node; after: number } {
+    const s = this.s;
+    const c = s[p];
+    switch (c) {
+      case "|":
+      case ">":
+        return this.blockScalar(p, parentIndent);
+      case '"': {
+        const q = this.double(p, parentIndent, false)!;
+        return { node: { kind: "scalar", start: p, end: q.end, value: q.value, style: "double" }, after: this.endOfLine(q.end) };
+      }
+      case "'": {
+        const q = this.single(p, parentIndent, false)!;
+        return { node: { kind: "scalar", start: p, end: q.end, value: q.value, style: "single" }, after: this.endOfLine(q.end) };
+      }
+      case "[":
+      case "{": {
+        const f = this.flow(p, this.eol(p));
+        return { node: f, after: this.endOfLine(f.end) };
+      }
+      case "&":
+      case "*":
+      case "!":
+        throw new ScanBail("anchor, alias or tag", p);
+      case "%":
+      case "@":
+      case "`":
+        throw new ScanError(`reserved indicator ${c}`, p);
+    }
+    if ((c === "?" || c === "-") && this.isWsOrEol(p + 1)) throw new ScanBail("complex key or nested sequence", p);
+    return this.plain(p, parentIndent);
+  }
+
+  private plain(p: number, parentIndent: number): { node: ScalarNode; after: number } {
+    const s = this.s;
+    let e = this.eol(p);
+    let end = this.plainLineEnd(p, e);
+    let text = s.slice(p, end);
+    let after = end < e ? this.nextLine(end) : e < this.n ? e + 1 : this.n;
+    // continuation lines: more indented than the parent, not comments
+    if (end === this.trimEnd(p, e)) {
+      let q = after;
+      let blank = 0;
+      let lastEnd = end;
+      while (q < this.n) {
+        let r = q;
+        while (r < this.n && s.charCodeAt(r) === SPACE) r++;
+        const ch = r < this.n ? s.charCodeAt(r) : NL;
+        if (ch === NL) {
+          if (r >= this.n) break;
+          blank++;
+          q = r + 1;
+          continue;
+        }
+        if (ch === HASH || ch === 9 || r - q <= parentIndent) break;
+        const le = this.eol(r);
+        const ce = this.plainLineEnd(r, le);
+        if (ce !== this.trimEnd(r, le)) throw new ScanBail("comment or key in a multi-line plain scalar", ce);
+        text += blank ? "\n".repeat(blank) : " ";
+        text += s.slice(r, ce);
+        blank = 0;
+        lastEnd = ce;
+        q = le < this.n ? le + 1 : this.n;
+        after = q;
+      }
+      end = lastEnd;
+      e = this.eol(end);
+    }
+    if (text.length === 0) throw new ScanError("empty plain scalar", p);
+    return { node: { kind: "scalar", start: p, end, value: resolvePlain(text), style: "plain" }, after };
+  }
+
+  private trimEnd(p: number, e: number): number {
+    while (e > p && (this.s.charCodeAt(e - 1) === SPACE || this.s.charCodeAt(e - 1) === 9)) e--;
+    return e;
+  }
+
+  /** End of the plain text on one line (before a comment, trailing spaces trimmed); bails on `: `. */
+  private plainLineEnd(p: number, e: number): number {
+    const s = this.s;
+    for (let i = p; i < e; i++) {
+      const ch = s.charCodeAt(i);
+      if (ch === HASH && i > p && (s.charCodeAt(i - 1) === SPACE || s.charCodeAt(i - 1) === 9)) return this.trimEnd(p, i);
+      if (ch === COLON && (i + 1 >= e || s.charCodeAt(i + 1) === SPACE || s.charCodeAt(i + 1) === 9))
+        throw new ScanBail("mapping value in a plain scalar", i);
+    }
+    return this.trimEnd(p, e);
+  }
+
+  private blockScalar(p: number, parentIndent: number): { node: ScalarNode; after: number } {
+    const s = this.s;
+    const folded = s[p] === ">";
+    let i = p + 1;
+    let chomp: "clip" | "strip" | "keep" = "clip";
+    while (i < this.n && s[i] !== " " && s[i] !== "\n" && s[i] !== "\t") {
+      const ch = s[i];
+      if (ch === "-" && chomp === "clip") chomp = "strip";
+      else if (ch === "+" && chomp === "clip") chomp = "keep";
+      else if (ch >= "1" && ch <= "9") throw new ScanBail("block scalar indentation indicator", i);
+      else throw new ScanError("invalid block scalar header", i);
+      i++;
+    }
+    let q = this.endOfLine(i);
+    const first = q;
+    // detect the content indentation
+    let indent = -1;
+    let maxBlank = 0;
+    for (let r = q; r < this.n; ) {
+      let k = r;
+      while (k < this.n && s.charCodeAt(k) === SPACE) k++;
+      if (k >= this.n || s.charCodeAt(k) === NL) {
+        maxBlank = Math.max(maxBlank, k - r);
+        if (k >= this.n) break;
+        r = k + 1;
+        continue;
+      }
+      if (s.charCodeAt(k) === 9 && k - r <= parentIndent) throw new ScanBail("tab in block scalar indentation", k);
+      indent = k - r;
+      break;
+    }
+    if (indent <= parentIndent || indent < 0) indent = -1;
+    if (indent >= 0 && maxBlank > indent) throw new ScanBail("leading blank lines more indented than a block scalar", first);
+    let out = "";
+    let didRead = false;
+    let empty = 0;
+    let atMore = false;
+    let lastContentEnd = first;
+    let r = first;
+    if (indent >= 0) {
+      while (r < this.n) {
+        let k = r;
+        while (k < this.n && s.charCodeAt(k) === SPACE && k - r < indent) k++;
+        const le = this.eol(k);
+        if (k - r < indent) {
+          if (k >= this.n || s.charCodeAt(k) === NL) {
+            empty++;
+            r = le < this.n ? le + 1 : this.n;
+            continue;
+          }
+          break; // less indented content: the scalar ends
+        }
+        if (k === le) {
+          empty++;
+          r = le < this.n ? le + 1 : this.n;
+          continue;
+        }
+        const line = s.slice(k, le);
+        if (folded) {
+          const more = line.charCodeAt(0) === SPACE || line.charCodeAt(0) === 9;
+          if (more) {
+            atMore = true;
+            out += "\n".repeat(didRead ? 1 + empty : empty);
+          } else if (atMore) {
+            atMore = false;
+            out += "\n".repeat(empty + 1);
+          } else if (empty === 0) {
+            if (didRead) out += " ";
+          } else out += "\n".repeat(empty);
+        } else out += "\n".repeat(didRead ? 1 + empty : empty);
+        out += line;
+        didRead = true;
+        empty = 0;
+        r = le < this.n ? le + 1 : this.n;
+        lastContentEnd = r;
+      }
+    } else {
+      // no content: only blank lines up to the next less-indented line
+      while (r < this.n) {
+        let k = r;
+        while (k < this.n && s.charCodeAt(k) === SPACE) k++;
+        if (k < this.n && s.charCodeAt(k) !== NL) break;
+        empty++;
+        r = k < this.n ? k + 1 : this.n;
+      }
+    }
+    if (chomp === "keep") out += "\n".repeat(didRead ? 1 + empty : empty);
+    else if (chomp === "clip" && didRead) out += "\n";
+    // keep: trailing blank lines belong to the value, so the node ends after them
+    const end = chomp === "keep" ? r : lastContentEnd;
+    if (lastContentEnd === this.n && didRead && s.charCodeAt(this.n - 1) !== NL && chomp !== "strip") {
+      // the last line has no newline: YAML still clips/keeps one
+    }
+    return { node: { kind: "scalar", start: p, end, value: out, style: "block" }, after: end };
+  }
+
+  /** A double-quoted scalar. With `keyOnly`, undefined unless it closes on its line. */
+  private double(p: number, parentIndent: number, keyOnly: boolean): { value: string; end: number } | undefined {
+    const s = this.s;
+    let i = p + 1;
+    let out = "";
+    for (;;) {
+      let j = i;
+      while (j < this.n) {
+        const ch = s.charCodeAt(j);
+        if (ch === 34 || ch === 92 || ch === NL) break;
+        j++;
+      }
+      out += s.slice(i, j);
+      if (j >= this.n) throw new ScanError("unterminated double-quoted string", p);
+      const ch = s.charCodeAt(j);
+      if (ch === 34) return { value: out, end: j + 1 };
+      if (ch === NL) {
+        if (keyOnly) return undefined;
+        out = out.replace(/[ \t]+$/, "");
+        const f = this.fold(j, parentIndent);
+        out += f.text;
+        i = f.next;
+        continue;
+      }
+      // escape
+      const e = s[j + 1];
+      i = j + 2;
+      switch (e) {
+        case "0": out += "\0"; break;
+        case "a": out += "\x07"; break;
+        case "b": out += "\b"; break;
+        case "t": case "\t": out += "\t"; break;
+        case "n": out += "\n"; break;
+        case "v": out += "\v"; break;
+        case "f": out += "\f"; break;
+        case "r": out += "\r"; break;
+        case "e": out += "\x1b"; break;
+        case " ": out += " "; break;
+        case '"': out += '"'; break;
+        case "/": out += "/"; break;
+        case "\\": out += "\\"; break;
+        case "N": out += "\x85"; break;
+        case "_": out += "\xa0"; break;
+        case "L": out += "\u2028"; break;
+        case "P": out += "\u2029"; break;
+        case "x": case "u": case "U": {
+          const len = e === "x" ? 2 : e === "u" ? 4 : 8;
+          const hex = s.slice(i, i + len);
+          if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== len) throw new ScanError("invalid escape in double-quoted string", j);
+          out += String.fromCodePoint(parseInt(hex, 16));
+          i += len;
+          break;
+        }
+        case "\n": {
+          if (keyOnly) return undefined;
+          // escaped line break: join without a space, skip the next line's indentation
+          let k = j + 2;
+          while (k < this.n && (s.charCodeAt(k) === SPACE || s.charCodeAt(k) === 9)) k++;
+          i = k;
+          break;
+        }
+        default:
+          throw new ScanError(`invalid escape \\${e ?? ""} in double-quoted string`, j);
+      }
+    }
+  }
+
+  private single(p: number, parentIndent: number, keyOnly: boolean): { value: string; end: number } | undefined {
+    const s = this.s;
+    let i = p + 1;
+    let out = "";
+    for (;;) {
+      let j = i;
+      while (j < this.n) {
+        const ch = s.charCodeAt(j);
+        if (ch === 39 || ch === NL) break;
+        j++;
+      }
+      out += s.slice(i, j);
+      if (j >= this.n) throw new ScanError("unterminated single-quoted string", p);
+      if (s.charCodeAt(j) === 39) {
+        if (s.charCodeAt(j + 1) === 39) {
+          out += "'";
+          i = j + 2;
+          continue;
+        }
+        return { value: out, end: j + 1 };
+      }
+      if (keyOnly) return undefined;
+      out = out.replace(/[ \t]+$/, "");
+      const f = this.fold(j, parentIndent);
+      out += f.text;
+      i = f.next;
+    }
+  }
+
+  /** Line folding inside a quoted scalar, from the newline at j. */
+  private fold(j: number, parentIndent: number): { text: string; next: number } {
+    const s = this.s;
+    let k = j + 1;
+    let empty = 0;
+    for (;;) {
+      const ls = k;
+      while (k < this.n && (s.charCodeAt(k) === SPACE || s.charCodeAt(k) === 9)) k++;
+      if (k < this.n && s.charCodeAt(k) === NL) {
+        empty++;
+        k++;
+        continue;
+      }
+      if (k >= this.n) throw new ScanError("unterminated quoted string", j);
+      let ind = 0;
+      while (s.charCodeAt(ls + ind) === SPACE) ind++;
+      if (ind <= parentIndent) throw new ScanBail("quoted scalar continuation not indented", k);
+      if ((s.startsWith("---", ls) || s.startsWith("...", ls)) && ind === 0) throw new ScanError("document marker inside a quoted string", ls);
+      return { text: empty ? "\n".repeat(empty) : " ", next: k };
+    }
+  }
+
+  // ---- flow collections (one line) --------------------------------------------------------
+
+  private flow(p: number, lineEnd: number): MapNode | SeqNode {
+    const s = this.s;
+    const isSeq = s[p] === "[";
+    const close = isSeq ? "]" : "}";
+    let i = p + 1;
+    const items: SeqItem[] = [];
+    const entries: MapEntry[] = [];
+    const lineStart = this.lineStartOf(p);
+    for (;;) {
+      i = this.skipSpaces(i);
+      if (i >= lineEnd) throw new ScanBail("multi-line flow collection", p);
+      if (s[i] === close) {
+        i++;
+        break;
+      }
+      if (isSeq) {
+        const v = this.flowValue(i, lineEnd);
+        const after = this.skipSpaces(v.end);
+        if (s.charCodeAt(after) === COLON) throw new ScanBail("pair in a flow sequence", after);
+        items.push({ start: i, lineStart, node: v, end: v.end });
+        i = after;
+      } else {
+        const keyStart = i;
+        let key: string;
+        let k: number;
+        if (s[i] === '"' || s[i] === "'") {
+          const q = s[i] === '"' ? this.double(i, -1, true) : this.single(i, -1, true);
+          if (!q) throw new ScanBail("multi-line flow collection", i);
+          key = q.value;
+          k = this.skipSpaces(q.end);
+          if (s.charCodeAt(k) !== COLON) throw new ScanBail("flow map entry without a value", k);
+          k++;
+        } else {
+          const v = this.flowPlain(i, lineEnd, true);
+          key = s.slice(i, v.end);
+          k = this.skipSpaces(v.end);
+          if (s.charCodeAt(k) !== COLON) throw new ScanBail("flow map entry without a value", k);
+          k++;
+        }
+        k = this.skipSpaces(k);
+        if (s[k] === "," || s[k] === "}") throw new ScanBail("flow map entry without a value", k);
+        if (entries.some((e) => e.key === key)) throw new ScanBail("duplicate key", keyStart);
+        const v = this.flowValue(k, lineEnd);
+        entries.push({ key, keyStart, lineStart, value: v, end: v.end });
+        i = this.skipSpaces(v.end);
+      }
+      if (s[i] === ",") {
+        i++;
+        continue;
+      }
+      if (s[i] === close) {
+        i++;
+        break;
+      }
+      if (i >= lineEnd) throw new ScanBail("multi-line flow collection", p);
+      throw new ScanError(`unexpected ${JSON.stringify(s[i])} in a flow collection`, i);
+    }
+    return isSeq
+      ? { kind: "seq", flow: true, start: p, end: i, indent: this.col(p), items }
+      : { kind: "map", flow: true, start: p, end: i, indent: this.col(p), entries };
+  }
+
+  private flowValue(i: number, lineEnd: number): Node {
+    const s = this.s;
+    const c = s[i];
+    if (c === "[" || c === "{") return this.flow(i, lineEnd);
+    if (c === '"' || c === "'") {
+      const q = c === '"' ? this.double(i, -1, true) : this.single(i, -1, true);
+      if (!q) throw new ScanBail("multi-line flow collection", i);
+      return { kind: "scalar", start: i, end: q.end, value: q.value, style: c === '"' ? "double" : "single" };
+    }
+    if (c === "&" || c === "*" || c === "!" || c === "?") throw new ScanBail("anchor, alias, tag or complex key", i);
+    const v = this.flowPlain(i, lineEnd, false);
+    const text = s.slice(i, v.end);
+    if (!text) throw new ScanError("empty value in a flow collection", i);
+    return { kind: "scalar", start: i, end: v.end, value: resolvePlain(text), style: "plain" };
+  }
+
+  private flowPlain(i: number, lineEnd: number, key: boolean): { end: number } {
+    const s = this.s;
+    let j = i;
+    for (; j < lineEnd; j++) {
+      const ch = s[j];
+      if (ch === "," || ch === "[" || ch === "]" || ch === "{" || ch === "}") break;
+      if (ch === ":") {
+        const nx = s[j + 1];
+        if (nx === undefined || nx === " " || nx === "\t" || nx === "\n" || nx === "," || nx === "]" || nx === "}" || nx === "[" || nx === "{") break;
+      }
+      if (ch === "#" && j > i && (s[j - 1] === " " || s[j - 1] === "\t")) throw new ScanBail("comment in a flow collection", j);
+    }
+    if (j >= lineEnd && !key) throw new ScanBail("multi-line flow collection", i);
+    return { end: this.trimEnd(i, j) };
+  }
+}
