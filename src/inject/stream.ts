@@ -12,6 +12,7 @@ import { FORBIDDEN_CHARS, ScanBail, ScanError, scanDocument } from "./yaml/scan.
 import { toJS, type Json, type MapNode, type Node } from "./yaml/tree.js";
 import { InputError } from "./resource.js";
 import { Transformer, type DocOutcome, type InjectConfig } from "./transform.js";
+import { newReport } from "./report.js";
 
 /** Documents larger than this are refused (a `kind: List` can be split into one document per item). */
 export const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024;
@@ -208,6 +209,8 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
   const run = (p: Parsed): { t: Transformer; edits: boolean } => {
     const t = new Transformer(p.text, detectStyle(p.root));
     if (p.root) t.each(p.root, (obj: MapNode, where: string) => (mode === "inject" ? t.inject(obj, where, cfg!) : t.uninject(obj, where)));
+    // Linkerd reports a document of only blank lines or comments as one without a kind
+    else if (doc.text !== "") t.outcome.reports.push({ ...newReport("", ""), unsupportedResource: true });
     return { t, edits: t.editor.edits.length > 0 };
   };
   let res: { t: Transformer; edits: boolean };

@@ -153,7 +153,11 @@ export class Transformer {
       const items = at(root, "items");
       if (items && items.kind !== "seq") throw new InputError("items of a List must be a list", items.start);
       items?.items.forEach((it, i) => {
-        if (!it.node || it.node.kind !== "map") throw new InputError(`items[${i}] of the List is not an object`, it.node?.start ?? it.start);
+        if (!it.node || (it.node.kind === "scalar" && it.node.value === null)) {
+          this.outcome.reports.push({ ...newReport("", ""), unsupportedResource: true }); // Linkerd reports a null item as a document without kind
+          return;
+        }
+        if (it.node.kind !== "map") throw new InputError(`items[${i}] of the List is not an object`, it.node.start);
         fn(it.node, `items[${i}]`);
       });
       return;

@@ -11,7 +11,15 @@ export interface Edit {
   start: number;
   end: number;
   text: string;
+  /**
+   * Order among insertions at the same offset: text that continues a collection ending
+   * there (lower ranks: deeper first) goes before a new key of an enclosing map.
+   */
+  rank?: number;
 }
+
+/** Rank of a new key added to a map (after any collection that ends at the same place). */
+const NEW_KEY_RANK = 1e6;
 
 /** Raised when an edit would have to reach into a flow collection or a node of the wrong type. */
 export class EditError extends Error {
@@ -35,7 +43,14 @@ export function applyEdits(text: string, edits: Edit[]): string {
     if (e.end === n && e.text === "" && e.start > 0 && text.charCodeAt(e.start - 1) === 10) return { start: e.start - 1, end: n, text: "" };
     return e;
   });
-  list.sort((a, b) => a.start - b.start || (a.end === a.start ? 0 : 1) - (b.end === b.start ? 0 : 1));
+  const seq = new Map(list.map((e, i) => [e, i]));
+  list.sort(
+    (a, b) =>
+      a.start - b.start ||
+      (a.end === a.start ? 0 : 1) - (b.end === b.start ? 0 : 1) ||
+      (a.rank ?? 0) - (b.rank ?? 0) ||
+      seq.get(a)! - seq.get(b)!,
+  );
   let out = "";
   let pos = 0;
   for (const e of list) {
@@ -167,7 +182,7 @@ export class DocEditor {
     }
     if (Object.keys(added).length) {
       const last = m.entries[m.entries.length - 1];
-      edits.push({ start: last.end, end: last.end, text: emitMap(added, m.indent, this.style) });
+      edits.push({ start: last.end, end: last.end, text: emitMap(added, m.indent, this.style), rank: -m.indent });
     } else if (kept === 0) return { edits: [], emptied: true };
     return { edits, emptied: false };
   }
@@ -242,11 +257,11 @@ export class DocEditor {
     if (front.length) {
       if (first.start !== first.lineStart + s.indent)
         throw new EditError(`${path} starts on its parent's line`, s.start, true);
-      edits.push({ start: first.lineStart, end: first.lineStart, text: emitSeq(front, s.indent, this.style) });
+      edits.push({ start: first.lineStart, end: first.lineStart, text: emitSeq(front, s.indent, this.style), rank: -s.indent });
     }
     if (back.length) {
       const last = s.items[s.items.length - 1];
-      edits.push({ start: last.end, end: last.end, text: emitSeq(back, s.indent, this.style) });
+      edits.push({ start: last.end, end: last.end, text: emitSeq(back, s.indent, this.style), rank: -s.indent - 0.5 });
     }
     if (kept === 0 && !front.length && !back.length) return { edits: [], emptied: true };
     return { edits, emptied: false };
@@ -272,9 +287,9 @@ export class DocEditor {
     const text = `${spaces(m.indent)}${emitKey(key)}:${emitValueAfterKey(value, m.indent, this.style)}`;
     const head = m.entries[0];
     if (first && head.keyStart === head.lineStart + m.indent && this.text.slice(head.lineStart, head.keyStart).trim() === "")
-      return { start: head.lineStart, end: head.lineStart, text };
+      return { start: head.lineStart, end: head.lineStart, text, rank: NEW_KEY_RANK };
     const last = m.entries[m.entries.length - 1];
-    return { start: last.end, end: last.end, text };
+    return { start: last.end, end: last.end, text, rank: NEW_KEY_RANK };
   }
 
   /** `key:` (no value) becomes `key:` + the value; the key's own line (and comment) stays. */
@@ -282,7 +297,7 @@ export class DocEditor {
     if (m.flow) throw new EditError(`cannot set ${e.key} in a flow-style map`, m.start, true);
     const nested = emitValueAfterKey(value, m.indent, this.style);
     if (!nested.startsWith("\n")) throw new EditError(`cannot set ${e.key}`, e.keyStart, true);
-    return [{ start: e.end, end: e.end, text: nested.slice(1) }];
+    return [{ start: e.end, end: e.end, text: nested.slice(1), rank: -m.indent - this.style.step }];
   }
 
   private setValue(m: MapNode, e: MapEntry, v: Json): Edit[] {
@@ -293,7 +308,7 @@ export class DocEditor {
       return [{ start: cur.start, end: cur.end, text: cur.style === "block" ? `${text}\n` : text }];
     }
     if (m.flow) throw new EditError(`cannot set ${e.key} in a flow-style map`, m.start, true);
-    return [...this.removeEntry(m, e), { start: e.end, end: e.end, text: `${spaces(m.indent)}${emitKey(e.key)}:${emitValueAfterKey(v, m.indent, this.style)}` }];
+    return [...this.removeEntry(m, e), { start: e.end, end: e.end, text: `${spaces(m.indent)}${emitKey(e.key)}:${emitValueAfterKey(v, m.indent, this.style)}`, rank: -m.indent }];
   }
 
   private removeEntry(m: MapNode, e: MapEntry): Edit[] {
