@@ -96,7 +96,11 @@ export async function ensureBinaries(opts: BuildOptions = {}): Promise<string> {
   const tarball = await findOrigTarball(work);
   if (tarball) log(`  reusing ${tarball}`);
   else {
-    await run("apt-get", ["source", "--download-only", "kubernetes"], { cwd: work });
+    try {
+      await run("apt-get", ["source", "--download-only", "kubernetes"], { cwd: work });
+    } catch (e) {
+      throw new Error(`apt-get source kubernetes failed (is deb-src enabled? run \`sudo sh .ci/cluster-deps.sh\`): ${(e as Error).message}`);
+    }
     if (!(await findOrigTarball(work))) throw new Error(`no kubernetes_*.orig.tar.gz in ${work} after apt-get source`);
   }
 
@@ -159,7 +163,8 @@ export async function ensureBinaries(opts: BuildOptions = {}): Promise<string> {
   };
   const timer = setInterval(report, 20_000);
   try {
-    await run("go", ["build", "-v", "-trimpath", "-ldflags", LDFLAGS, "-o", out + "/", ...targets], {
+    const gcflags = env.MESH_KUBE_GCFLAGS ? [`-gcflags=all=${env.MESH_KUBE_GCFLAGS}`] : [];
+    await run("go", ["build", "-v", "-trimpath", ...gcflags, "-ldflags", LDFLAGS, "-o", out + "/", ...targets], {
       cwd: pkgRoot,
       env: goEnv,
       onStderrLine: (line) => {

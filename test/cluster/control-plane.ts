@@ -6,11 +6,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { createWriteStream, existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { KubeRest } from "./kube-rest.js";
-import type { ClusterUser } from "./state.js";
+import { isAlive, type ClusterUser } from "./state.js";
 
 export interface ManagedProcess {
   name: string;
@@ -212,6 +212,14 @@ export async function startControlPlane(opts: {
     subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: users.viewer.name }],
   });
   return { server, caFile, certFile, keyFile, users, processes, etcdDir: opts.etcdDir, admin };
+}
+
+/** etcd data of runs whose supervisor died without cleaning up (`/dev/shm/mesh-etcd-<pid>`). */
+export async function removeStaleEtcdDirs(root = "/dev/shm"): Promise<void> {
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const m = name.match(/^mesh-etcd-(\d+)$/);
+    if (m && !isAlive(Number(m[1]))) await rm(join(root, name), { recursive: true, force: true });
+  }
 }
 
 async function uniquePorts(n: number): Promise<number[]> {

@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ensureBinaries } from "./build.js";
-import { startControlPlane, stopManaged, type ControlPlane } from "./control-plane.js";
+import { removeStaleEtcdDirs, startControlPlane, stopManaged, type ControlPlane } from "./control-plane.js";
 import { KubeletStandin, StandinChannel } from "./kubelet.js";
 import { createPodNetwork, destroyPodNetwork, IpAllocator, type PodNetwork } from "./netns.js";
 import { binPath } from "./paths.js";
@@ -78,6 +78,7 @@ async function main(): Promise<void> {
   await mkdir(join(runDir, "logs"), { recursive: true });
   const binDir = await ensureBinaries();
 
+  await removeStaleEtcdDirs();
   net = await createPodNetwork();
   log(`pod network ${net.prefix}.0.0/16 in netns ${net.netns}`);
   cp = await startControlPlane({
