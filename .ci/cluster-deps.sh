@@ -23,7 +23,7 @@ elif [ ! -f "$sources" ] && ! grep -qs '^deb-src ' /etc/apt/sources.list; then
   changed=1
 fi
 
-packages="golang-go etcd-server iproute2 golang-github-modern-go-reflect2-dev golang-github-json-iterator-go-dev dpkg-dev ca-certificates"
+packages="golang-go etcd-server iproute2 golang-github-modern-go-reflect2-dev golang-github-json-iterator-go-dev"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
@@ -41,6 +41,6 @@ fi
 # etcd-server's postinst may start a system etcd on 127.0.0.1:2379; the harness
 # picks free ports, so it does not conflict, but stop it to save memory.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
-  systemctl stop etcd || true
+  systemctl disable --now etcd || true
 fi
 echo "cluster-deps: ok" >&2
