@@ -25,6 +25,16 @@ const b = (v: unknown) => v === true || v === "true";
  * into the top level first, as Linkerd does. Undefined when the key is empty.
  */
 export function parseLinkerdValues(cm: ConfigMap): LinkerdValues | undefined {
+  // The same ConfigMap object is shared by every check of a run: parse its YAML once.
+  if (parsed.has(cm)) return parsed.get(cm);
+  const v = parseValues(cm);
+  parsed.set(cm, v);
+  return v;
+}
+
+const parsed = new WeakMap<ConfigMap, LinkerdValues | undefined>();
+
+function parseValues(cm: ConfigMap): LinkerdValues | undefined {
   const raw = cm.data?.values;
   if (!raw) return undefined;
   const doc = parse(raw) as unknown;

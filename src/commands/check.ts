@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { parseAllDocuments } from "yaml";
 import type { Deps, GlobalOptions } from "../deps.js";
 import { ChecksFailed, MeshError } from "../errors.js";
 import type { Cluster } from "../kube/cluster.js";
@@ -70,7 +71,7 @@ export async function fetchLatestVersions(url: string, cliVersion: string, uuid:
 
 /** The objects `mesh install` renders by default (for the --pre dry-run), by running it in-process. */
 async function defaultInstallObjects(deps: Deps, g: GlobalOptions): Promise<KubeObject[]> {
-  const [{ run }, { memoryIo }, { parseAllDocuments }] = await Promise.all([import("../cli.js"), import("../io.js"), import("yaml")]);
+  const [{ run }, { memoryIo }] = await Promise.all([import("../cli.js"), import("../io.js")]);
   const m = memoryIo();
   const code = await run(["install", "--ignore-cluster", "-L", g.linkerdNamespace], { ...deps, io: m.io });
   if (code !== 0) throw new Error(`Error rendering install manifest: ${m.stderr().trim().replace(/^error: /, "")}`);

@@ -20,6 +20,18 @@ export const secretValue = (secret: Secret, key: string): string | undefined => 
   return v === undefined ? undefined : Buffer.from(v, "base64").toString("utf8");
 };
 
+const loaded = new WeakMap<Secret, Map<string, Promise<IdentityMaterial>>>();
+
+/** Parses (once per secret object and anchors) the issuer material; certificate parsing and key matching are not free. */
+function load(secret: Secret, input: { issuerCrtPem: string; issuerKeyPem: string; trustAnchorsPem: string }): Promise<IdentityMaterial> {
+  let bySecret = loaded.get(secret);
+  if (!bySecret) loaded.set(secret, (bySecret = new Map()));
+  const key = JSON.stringify(input);
+  let p = bySecret.get(key);
+  if (!p) bySecret.set(key, (p = loadIdentityMaterial(input)));
+  return p;
+}
+
 /** The issuer certificate, its key and the trust anchors, read the way Linkerd's `checkCertificatesConfig` reads them. */
 export async function identityMaterial(ctx: CheckContext): Promise<IdentityMaterial> {
   const [values, secret] = await inOrder(ctx.values(), ctx.secret(ctx.cp, ISSUER_SECRET));
@@ -30,12 +42,12 @@ export async function identityMaterial(ctx: CheckContext): Promise<IdentityMater
     const crt = secretValue(secret, "crt.pem") ?? missing("crt.pem", "issuer certificate", false);
     // Linkerd's own message says "=true" for the key here.
     const key = secretValue(secret, "key.pem") ?? missing("key.pem", "issuer key", true);
-    return loadIdentityMaterial({ issuerCrtPem: crt, issuerKeyPem: key, trustAnchorsPem: values.identityTrustAnchorsPEM });
+    return load(secret, { issuerCrtPem: crt, issuerKeyPem: key, trustAnchorsPem: values.identityTrustAnchorsPEM });
   }
   const anchors = secretValue(secret, "ca.crt") ?? missing("ca.crt", "trust anchors", true);
   const crt = secretValue(secret, "tls.crt") ?? missing("tls.crt", "issuer certificate", true);
   const key = secretValue(secret, "tls.key") ?? missing("tls.key", "issuer key", true);
-  return loadIdentityMaterial({ issuerCrtPem: crt, issuerKeyPem: key, trustAnchorsPem: anchors });
+  return load(secret, { issuerCrtPem: crt, issuerKeyPem: key, trustAnchorsPem: anchors });
 }
 
 export const linkerdIdentity: Category<CheckContext> = {
