@@ -123,8 +123,8 @@ async function connect(): Promise<TestCluster> {
     const shared = await startSharedCluster({ unref: true });
     statePath = shared.env[CLUSTER_ENV];
   }
-  const state = readState(statePath);
-  return makeHandle(state);
+  if (!existsSync(statePath)) throw new Error(`${CLUSTER_ENV}=${statePath} does not exist: the test cluster has stopped`);
+  return makeHandle(readState(statePath));
 }
 
 function makeHandle(state: ClusterState): TestCluster {
