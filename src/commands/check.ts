@@ -175,6 +175,16 @@ Examples:
       }
     });
 
+/** Go's `time.Duration.String()` for whole milliseconds: `5m0s`, `1h0m0s`, `1.5s`, `500ms`. */
+export function goDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = (ms % 60_000) / 1000;
+  return `${h ? `${h}h` : ""}${h || m ? `${m}m` : ""}${s}s`;
+}
+
 async function* observe<T>(items: AsyncIterable<T>, f: (t: T) => void): AsyncGenerator<T> {
   for await (const t of items) {
     f(t);
@@ -193,7 +203,7 @@ function extensionArgs(g: GlobalOptions, o: CheckOptions): string[] {
   if (g.verbose) args.push("--verbose=true");
   if (o.namespace) args.push(`--namespace=${o.namespace}`);
   args.push(`--proxy=${o.proxy}`);
-  args.push(`--wait=${Math.round(o.wait / 1000)}s`);
+  args.push(`--wait=${goDuration(o.wait)}`);
   args.push("--output=json");
   return args;
 }
