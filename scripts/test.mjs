@@ -2,7 +2,7 @@
 //   node scripts/test.mjs            every test; starts the shared real cluster for the tests that need it
 //   node scripts/test.mjs --unit     only tests that need no cluster
 //   node scripts/test.mjs FILE...    only those files
-// Tests that need the cluster live in test/cluster/ and test/e2e/ (or end in .cluster.test.ts).
+// Tests that need the cluster live in test/e2e/ or end in .cluster.test.ts.
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -18,7 +18,7 @@ function walk(dir) {
   });
 }
 
-const needsCluster = (f) => /^test\/(cluster|e2e)\//.test(f) || f.endsWith(".cluster.test.ts");
+const needsCluster = (f) => /^test\/e2e\//.test(f) || f.endsWith(".cluster.test.ts");
 const files = (explicit.length ? explicit : walk("test")).sort();
 const unit = files.filter((f) => !needsCluster(f));
 const clustered = unitOnly ? [] : files.filter(needsCluster);
