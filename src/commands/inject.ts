@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { parse } from "yaml";
+import { parseYaml } from "../inject/yaml/parse.js";
+import { templatesDir } from "../paths.js";
+import { LINKERD_VERSION } from "../version.js";
 import type { Deps } from "../deps.js";
 import { MeshError, UsageError } from "../errors.js";
 import { formatGoDuration, parseGoDuration } from "../inject/go.js";
@@ -31,7 +33,7 @@ function parseCloseWait(v: string): number {
 }
 
 /** Reads a values file: linkerd-config's `values` blob, or the linkerd-config ConfigMap itself. */
-function readValuesFile(path: string): ProxyTemplateValues {
+async function readValuesFile(path: string): Promise<ProxyTemplateValues> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -40,9 +42,9 @@ function readValuesFile(path: string): ProxyTemplateValues {
   }
   let v: unknown;
   try {
-    v = parse(text);
+    v = await parseYaml(text);
     const cm = v as { kind?: string; data?: { values?: string } };
-    if (cm && cm.kind === "ConfigMap" && typeof cm.data?.values === "string") v = parse(cm.data.values);
+    if (cm && cm.kind === "ConfigMap" && typeof cm.data?.values === "string") v = await parseYaml(cm.data.values);
   } catch (err) {
     throw new MeshError(`values file ${path} is not valid YAML: ${(err as Error).message.split("\n")[0]}`, undefined, 1, err);
   }
@@ -50,10 +52,23 @@ function readValuesFile(path: string): ProxyTemplateValues {
   return v as ProxyTemplateValues;
 }
 
+/**
+ * The built-in defaults, as install's defaultValues() (templates/values.yaml with the version
+ * fields filled in; a test keeps the two equal), read with the fast scanner: the `yaml`
+ * package costs inject a few hundred milliseconds of start-up.
+ */
+export async function injectDefaults(): Promise<ProxyTemplateValues> {
+  const v = (await parseYaml(readFileSync(templatesDir("values.yaml"), "utf8"))) as ProxyTemplateValues & { cliVersion?: string };
+  v.linkerdVersion = LINKERD_VERSION;
+  v.cliVersion = CREATED_BY;
+  if (v.debugContainer?.image) v.debugContainer.image.version = LINKERD_VERSION;
+  return v;
+}
+
 /** The proxy config: the cluster's linkerd-config, a values file, or the built-in defaults. */
 export async function loadBaseValues(deps: Deps, cmd: Command, opts: { ignoreCluster: boolean; values?: string }): Promise<ProxyTemplateValues> {
   if (opts.values) return readValuesFile(opts.values);
-  if (opts.ignoreCluster) return (await import("../install/values.js")).defaultValues() as unknown as ProxyTemplateValues;
+  if (opts.ignoreCluster) return injectDefaults();
   const g = globals(cmd);
   const cluster = await deps.cluster(g);
   const path = `/api/v1/namespaces/${g.linkerdNamespace}/configmaps/linkerd-config`;
@@ -61,7 +76,7 @@ export async function loadBaseValues(deps: Deps, cmd: Command, opts: { ignoreClu
   if (!cm) throw new MeshError(`configmap ${g.linkerdNamespace}/linkerd-config not found: is Linkerd installed?`, "install it (`mesh install`), pass -L for another namespace, or use --ignore-cluster (with --identity-trust-anchors-file or --values for --manual)");
   if (typeof cm.data?.values !== "string") throw new MeshError(`configmap ${g.linkerdNamespace}/linkerd-config has no values`, "the control plane install looks broken: run `mesh check`");
   try {
-    return parse(cm.data.values) as ProxyTemplateValues;
+    return (await parseYaml(cm.data.values)) as ProxyTemplateValues;
   } catch (err) {
     throw new MeshError(`configmap ${g.linkerdNamespace}/linkerd-config holds invalid YAML values`, "run `mesh check`", 1, err);
   }

@@ -140,7 +140,16 @@ export class HeldOutput {
       if (!w.write(s) && typeof w.once === "function") await new Promise<void>((r) => w.once!("drain", () => r()));
     };
     if (this.fd === undefined) {
-      for (const p of this.parts) await put(p);
+      // one write per ~1 MB, not per document
+      let batch = "";
+      for (const p of this.parts) {
+        batch += p;
+        if (batch.length >= 1 << 20) {
+          await put(batch);
+          batch = "";
+        }
+      }
+      if (batch) await put(batch);
       this.parts = [];
       return;
     }

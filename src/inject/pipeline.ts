@@ -1,7 +1,7 @@
 /** Runs inject or uninject over a sequence of inputs, writing to a held output. */
 import type { Input } from "./io.js";
 import type { Report } from "./report.js";
-import { DocSplitter, transformDocument, type Mode, type RawDoc } from "./stream.js";
+import { DocSplitter, loadYamlLib, NeedYamlLib, transformDocument, type DocResult, type Mode, type RawDoc } from "./stream.js";
 import type { InjectConfig } from "./transform.js";
 import type { Json } from "./yaml/tree.js";
 
@@ -23,9 +23,16 @@ export async function runPipeline(inputs: Input[], mode: Mode, cfg: InjectConfig
   for (const input of inputs) {
     const splitter = new DocSplitter(input.name);
     let first = true;
-    const handle = (docs: RawDoc[]) => {
+    const handle = async (docs: RawDoc[]) => {
       for (const d of docs) {
-        const r = transformDocument(d, input.name, mode, cfg, format === "json");
+        let r: DocResult;
+        try {
+          r = transformDocument(d, input.name, mode, cfg, format === "json");
+        } catch (e) {
+          if (!(e instanceof NeedYamlLib)) throw e;
+          await loadYamlLib();
+          r = transformDocument(d, input.name, mode, cfg, format === "json");
+        }
         result.reports.push(...r.reports);
         result.failures.push(...r.failures);
         result.warnings.push(...r.warnings);
@@ -44,8 +51,8 @@ export async function runPipeline(inputs: Input[], mode: Mode, cfg: InjectConfig
         endsWithSeparator = d.text === "" && d.sep !== "";
       }
     };
-    for await (const chunk of input.chunks()) handle(splitter.push(chunk));
-    handle(splitter.end());
+    for await (const chunk of input.chunks()) await handle(splitter.push(chunk));
+    await handle(splitter.end());
   }
   return result;
 }

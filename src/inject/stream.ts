@@ -4,7 +4,6 @@
  * (separators, comments) byte for byte. Pure: the command feeds it text and writes what it
  * returns.
  */
-import { parseDocument } from "yaml";
 import { MeshError } from "../errors.js";
 import { EditError, applyEdits } from "./yaml/edit.js";
 import { DEFAULT_STYLE, emitDocument, type EmitStyle } from "./yaml/emit.js";
@@ -132,6 +131,17 @@ const lineAt = (text: string, offset: number) => {
   return n;
 };
 
+type YamlLib = typeof import("yaml");
+let yamlLib: YamlLib | undefined;
+
+/** Thrown when a document needs the full `yaml` parser before it is loaded; see loadYamlLib. */
+export class NeedYamlLib extends Error {}
+
+/** Loads the `yaml` package (kept out of start-up: most streams never need it). */
+export async function loadYamlLib(): Promise<void> {
+  yamlLib ??= await import("yaml");
+}
+
 function fullParse(text: string): { value: Json } | { error: string; offset: number } {
   const t = text.trimStart();
   if (t.startsWith("{") || t.startsWith("[")) {
@@ -141,7 +151,8 @@ function fullParse(text: string): { value: Json } | { error: string; offset: num
       // not JSON: YAML flow style, parse below
     }
   }
-  const doc = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: false });
+  if (!yamlLib) throw new NeedYamlLib();
+  const doc = yamlLib.parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length) {
     const e = doc.errors[0];
     return { error: e.message.split("\n")[0], offset: e.pos[0] };

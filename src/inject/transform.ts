@@ -130,8 +130,30 @@ function handlesShutdown(c: Container | undefined): boolean {
   return (words.includes("linkerd-await") && words.includes("--shutdown")) || words.includes("/shutdown");
 }
 
+/** A deep copy of plain data (much faster than structuredClone for these small objects). */
 function clone<T>(v: T): T {
-  return structuredClone(v);
+  if (Array.isArray(v)) return v.map(clone) as T;
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k in v) out[k] = clone((v as Record<string, unknown>)[k]);
+    return out as T;
+  }
+  return v;
+}
+
+const cidrCache = new Map<string, string | undefined>();
+
+/** The first entry of clusterNetworks that is not a CIDR (Linkerd refuses to render then). */
+function badNetwork(networks: string | undefined): string | undefined {
+  if (!networks) return undefined;
+  if (!cidrCache.has(networks)) cidrCache.set(networks, networks.replace(/^,+|,+$/g, "").split(",").find((n) => !validCidr(n)));
+  return cidrCache.get(networks);
+}
+
+/** Does any annotation affect the proxy values? (Most pods have none: skip the work.) */
+function hasOverrides(ann: Record<string, string>): boolean {
+  for (const k in ann) if (k.startsWith("config.") || k === INJECT) return true;
+  return false;
 }
 
 export class Transformer {
@@ -286,14 +308,18 @@ export class Transformer {
       pending[CREATED_BY] = cfg.createdBy;
     } else if (!cfg.values.proxy?.isIngress) pending[INJECT] = "enabled";
 
-    const values = clone(cfg.values) as ProxyTemplateValues;
-    values.proxy = { ...(values.proxy ?? {}), podInboundPorts: podInboundPorts(containers) };
-    applyAnnotationOverrides(values, annotations, containers as never, (m) => this.outcome.warnings.push(`${r.kind}/${r.name}: ${m}`));
-    for (const net of (values.clusterNetworks ?? "").replace(/^,+|,+$/g, "").split(",")) {
-      if (values.clusterNetworks && !validCidr(net)) {
-        this.outcome.failures.push(`cannot parse destination get networks: invalid CIDR address: ${net}`);
-        return;
-      }
+    // The per-pod values: only --manual renders them; in annotation mode they are computed
+    // only for the warnings about invalid annotations Linkerd would log.
+    let values = cfg.values as ProxyTemplateValues;
+    if (cfg.manual || hasOverrides(annotations)) {
+      values = clone(cfg.values) as ProxyTemplateValues;
+      values.proxy = { ...(values.proxy ?? {}), podInboundPorts: podInboundPorts(containers) };
+      if (hasOverrides(annotations)) applyAnnotationOverrides(values, annotations, containers as never, (m) => this.outcome.warnings.push(`${r.kind}/${r.name}: ${m}`));
+    }
+    const bad = badNetwork(values.clusterNetworks);
+    if (bad !== undefined) {
+      this.outcome.failures.push(`cannot parse destination get networks: invalid CIDR address: ${bad}`);
+      return;
     }
 
     const setAnn: Record<string, string> = { ...pending };

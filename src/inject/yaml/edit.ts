@@ -88,6 +88,24 @@ interface Planned {
 
 const spaces = (n: number) => " ".repeat(n);
 
+/**
+ * Rendered block text of inserted values, memoised: a stream of similar workloads gets the
+ * same sidecar again and again, and JSON.stringify is far cheaper than emitting YAML.
+ */
+const renderMemo = new Map<string, string>();
+function memo(kind: string, v: Json, col: number, style: EmitStyle, render: () => string): string {
+  const key = `${kind}|${col}|${style.step}|${style.seqIndent}|${JSON.stringify(v)}`;
+  let out = renderMemo.get(key);
+  if (out === undefined) {
+    out = render();
+    if (renderMemo.size > 2000) renderMemo.clear();
+    renderMemo.set(key, out);
+  }
+  return out;
+}
+const emitSeqMemo = (items: Json[], col: number, style: EmitStyle) => memo("seq", items, col, style, () => emitSeq(items, col, style));
+const emitAfterKeyMemo = (v: Json, col: number, style: EmitStyle) => memo("val", v, col, style, () => emitValueAfterKey(v, col, style));
+
 function isEmptyFlow(n: Node | null): boolean {
   return !!n && n.kind !== "scalar" && n.flow && (n.kind === "map" ? n.entries.length === 0 : n.items.length === 0);
 }
@@ -257,11 +275,11 @@ export class DocEditor {
     if (front.length) {
       if (first.start !== first.lineStart + s.indent)
         throw new EditError(`${path} starts on its parent's line`, s.start, true);
-      edits.push({ start: first.lineStart, end: first.lineStart, text: emitSeq(front, s.indent, this.style), rank: -s.indent });
+      edits.push({ start: first.lineStart, end: first.lineStart, text: emitSeqMemo(front, s.indent, this.style), rank: -s.indent });
     }
     if (back.length) {
       const last = s.items[s.items.length - 1];
-      edits.push({ start: last.end, end: last.end, text: emitSeq(back, s.indent, this.style), rank: -s.indent - 0.5 });
+      edits.push({ start: last.end, end: last.end, text: emitSeqMemo(back, s.indent, this.style), rank: -s.indent - 0.5 });
     }
     if (kept === 0 && !front.length && !back.length) return { edits: [], emptied: true };
     return { edits, emptied: false };
@@ -284,7 +302,7 @@ export class DocEditor {
   /** A new `key: value` entry in the block map `m`, appended (or first, when its first key starts its line). */
   private insertEntry(m: MapNode, key: string, value: Json, first: boolean | undefined): Edit {
     if (m.flow) throw new EditError(`cannot add ${key} to a flow-style map`, m.start, true);
-    const text = `${spaces(m.indent)}${emitKey(key)}:${emitValueAfterKey(value, m.indent, this.style)}`;
+    const text = `${spaces(m.indent)}${emitKey(key)}:${emitAfterKeyMemo(value, m.indent, this.style)}`;
     const head = m.entries[0];
     if (first && head.keyStart === head.lineStart + m.indent && this.text.slice(head.lineStart, head.keyStart).trim() === "")
       return { start: head.lineStart, end: head.lineStart, text, rank: NEW_KEY_RANK };
@@ -295,7 +313,7 @@ export class DocEditor {
   /** `key:` (no value) becomes `key:` + the value; the key's own line (and comment) stays. */
   private replaceEntryValue(m: MapNode, e: MapEntry, value: Json): Edit[] {
     if (m.flow) throw new EditError(`cannot set ${e.key} in a flow-style map`, m.start, true);
-    const nested = emitValueAfterKey(value, m.indent, this.style);
+    const nested = emitAfterKeyMemo(value, m.indent, this.style);
     if (!nested.startsWith("\n")) throw new EditError(`cannot set ${e.key}`, e.keyStart, true);
     return [{ start: e.end, end: e.end, text: nested.slice(1), rank: -m.indent - this.style.step }];
   }

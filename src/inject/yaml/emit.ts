@@ -19,7 +19,19 @@ const YAML11_SPECIAL = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|Fa
 const NUMBERISH = /^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)(?:[eE][-+]?[0-9]+)?$|^[-+]?0[xXoObB][0-9a-fA-F_]+$|^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
 const UNSAFE_START = /^[-?:,[\]{}#&*!|>'"%@`\s]/;
 
+const quoteMemo = new Map<string, boolean>();
+
 export function needsQuotes(s: string): boolean {
+  let q = quoteMemo.get(s);
+  if (q === undefined) {
+    q = computeNeedsQuotes(s);
+    if (quoteMemo.size > 20_000) quoteMemo.clear();
+    quoteMemo.set(s, q);
+  }
+  return q;
+}
+
+function computeNeedsQuotes(s: string): boolean {
   if (s === "") return true;
   if (UNSAFE_START.test(s) || /\s$/.test(s)) return true;
   if (YAML11_SPECIAL.test(s) || NUMBERISH.test(s)) return true;
@@ -46,7 +58,8 @@ export function emitKey(k: string): string {
   return needsQuotes(k) ? JSON.stringify(k) : k;
 }
 
-const spaces = (n: number) => " ".repeat(n);
+const SPACES: string[] = [];
+const spaces = (n: number) => SPACES[n] ?? (SPACES[n] = " ".repeat(n));
 
 /** A string that reads back identically from a literal block scalar. */
 function literalOk(s: string): boolean {

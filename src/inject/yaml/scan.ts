@@ -197,14 +197,19 @@ class Scanner {
   private blockMap(p: number, indent: number): { node: MapNode; after: number } {
     const s = this.s;
     const entries: MapEntry[] = [];
-    const seen = new Set<string>();
+    let seen: Set<string> | undefined;
     const start = p;
     let after = p;
     for (;;) {
       const k = this.keyAt(p);
       if (!k) throw new ScanError("expected a mapping key", p);
-      if (seen.has(k.key)) throw new ScanBail("duplicate key", p);
-      seen.add(k.key);
+      if (entries.length < 12) {
+        for (let i = 0; i < entries.length; i++) if (entries[i].key === k.key) throw new ScanBail("duplicate key", p);
+      } else {
+        seen ??= new Set(entries.map((e) => e.key));
+        if (seen.has(k.key)) throw new ScanBail("duplicate key", p);
+        seen.add(k.key);
+      }
       const lineStart = this.lineStartOf(p);
       const q = this.skipSpaces(k.after);
       let value: Node | null = null;
@@ -283,7 +288,16 @@ class Scanner {
    * If an implicit key (`key:` followed by a space or the line's end) starts at p, its
    * text and the position after the colon.
    */
+  private lastKeyPos = -1;
+  private lastKey: { key: string; after: number } | undefined;
+
   private keyAt(p: number): { key: string; after: number } | undefined {
+    if (p === this.lastKeyPos) return this.lastKey;
+    this.lastKeyPos = p;
+    return (this.lastKey = this.keyAtUncached(p));
+  }
+
+  private keyAtUncached(p: number): { key: string; after: number } | undefined {
     const s = this.s;
     const c = s[p];
     if (c === '"' || c === "'") {
