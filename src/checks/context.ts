@@ -1,4 +1,4 @@
-import type { Cluster } from "../kube/cluster.js";
+import type { ClusterApi as Cluster } from "../kube/cluster.js";
 import { fetchProxyMetrics } from "../metrics/proxy-metrics.js";
 import { KubeApiError } from "../kube/errors.js";
 import { matchesSelector } from "../kube/selector.js";
@@ -7,6 +7,9 @@ import { parseLinkerdValues, type LinkerdValues } from "./linkerd-values.js";
 import { Memo, type Read } from "./memo.js";
 import type { RunEnv } from "./runner.js";
 import { Channels } from "./versions.js";
+
+const CONTROL_PLANE_NS = "linkerd.io/control-plane-ns";
+const CONTROL_PLANE_SELECTOR = `${CONTROL_PLANE_NS},!linkerd.io/cni-resource`;
 
 export type CheckMode = "pre" | "crds" | "default" | "proxy";
 
@@ -92,17 +95,47 @@ export class CheckContext {
   serverVersion() {
     return this.via("version", (c) => c.serverVersion());
   }
-  namespace(name: string) {
-    return this.via(`ns:${name}`, (c) => c.getNamespace(name));
+  /**
+   * One object, picked from a list the run reads anyway when the list can be had (fewer requests:
+   * each costs a connection and the API server's work), else fetched by name.
+   */
+  private async fromList<T extends KubeObject>(
+    listKey: string,
+    list: (c: Cluster) => Promise<T[]>,
+    name: string,
+    key: string,
+    get: (c: Cluster) => Promise<T | undefined>,
+    /** The list holds every object of its kind and scope: absent from it means absent. */
+    complete = false,
+  ): Promise<T | undefined> {
+    try {
+      const found = (await this.via(listKey, list)).find((o) => o.metadata.name === name);
+      if (found || complete) return found;
+    } catch {
+      // not allowed to list (or the list failed): ask for the one object, whose error is the one to show
+    }
+    return this.via(key, get);
   }
-  namespaces(selector?: string) {
-    return this.via(`namespaces:${selector ?? ""}`, (c) => c.listNamespaces(selector));
+
+  private allNamespaces() {
+    return this.via("namespaces:*", (c) => c.listNamespaces());
+  }
+  namespace(name: string) {
+    return this.fromList("namespaces:*", (c) => c.listNamespaces(), name, `ns:${name}`, (c) => c.getNamespace(name), true);
+  }
+  async namespaces(selector?: string) {
+    try {
+      return (await this.allNamespaces()).filter((n) => matchesSelector(n.metadata.labels, selector));
+    } catch {
+      return this.via(`namespaces:${selector ?? ""}`, (c) => c.listNamespaces(selector));
+    }
   }
   nodes() {
     return this.via("nodes", (c) => c.listNodes());
   }
   configMap(ns: string, name: string) {
-    return this.via(`cm:${ns}/${name}`, (c) => c.getConfigMap(ns, name));
+    if (ns !== this.cp) return this.via(`cm:${ns}/${name}`, (c) => c.getConfigMap(ns, name));
+    return this.fromList(`cm:${ns}`, (c) => c.listConfigMaps(ns), name, `cm:${ns}/${name}`, (c) => c.getConfigMap(ns, name), true);
   }
   secret(ns: string, name: string) {
     return this.via(`secret:${ns}/${name}`, (c) => c.getSecret(ns, name));
@@ -134,20 +167,21 @@ export class CheckContext {
   clusterRoleBinding(name: string) {
     return this.via(`crb/${name}`, (c) => c.getClusterRoleBinding(name));
   }
+  /** Linkerd's CRDs carry its control-plane label: one list answers for all of them. */
   crd(name: string) {
-    return this.via(`crd:${name}`, (c) => c.getCustomResourceDefinition(name));
+    return this.fromList(`crds:${CONTROL_PLANE_NS}`, (c) => c.listCustomResourceDefinitions(CONTROL_PLANE_NS), name, `crd:${name}`, (c) => c.getCustomResourceDefinition(name));
   }
   mutatingWebhookConfigurations(selector?: string) {
     return this.via(`mwc:${selector ?? ""}`, (c) => c.listMutatingWebhookConfigurations(selector));
   }
   mutatingWebhookConfiguration(name: string) {
-    return this.via(`mwc/${name}`, (c) => c.getMutatingWebhookConfiguration(name));
+    return this.fromList(`mwc:${CONTROL_PLANE_SELECTOR}`, (c) => c.listMutatingWebhookConfigurations(CONTROL_PLANE_SELECTOR), name, `mwc/${name}`, (c) => c.getMutatingWebhookConfiguration(name));
   }
   validatingWebhookConfigurations(selector?: string) {
     return this.via(`vwc:${selector ?? ""}`, (c) => c.listValidatingWebhookConfigurations(selector));
   }
   validatingWebhookConfiguration(name: string) {
-    return this.via(`vwc/${name}`, (c) => c.getValidatingWebhookConfiguration(name));
+    return this.fromList(`vwc:${CONTROL_PLANE_SELECTOR}`, (c) => c.listValidatingWebhookConfigurations(CONTROL_PLANE_SELECTOR), name, `vwc/${name}`, (c) => c.getValidatingWebhookConfiguration(name));
   }
   endpoints(ns: string) {
     return this.via(`ep:${ns}`, (c) => c.listEndpoints(ns || undefined));

@@ -37,7 +37,7 @@ const parsed = new WeakMap<ConfigMap, LinkerdValues | undefined>();
 function parseValues(cm: ConfigMap): LinkerdValues | undefined {
   const raw = cm.data?.values;
   if (!raw) return undefined;
-  const doc = parse(raw) as unknown;
+  const doc = scanValues(raw) ?? (parse(raw) as unknown);
   if (!isTree(doc)) throw new Error("error unmarshaling JSON: the values of linkerd-config are not a map");
   const v: Tree = { ...doc };
   if ("global" in v) {
@@ -59,4 +59,94 @@ function parseValues(cm: ConfigMap): LinkerdValues | undefined {
     issuerScheme: s(issuer.scheme),
     proxyInitRunAsRoot: b(proxyInit.runAsRoot),
   };
+}
+
+/** The paths of `values` the checks read; the scanner below extracts only these. */
+const WANTED = new Set([
+  "linkerdVersion",
+  "clusterNetworks",
+  "clusterDomain",
+  "highAvailability",
+  "disableHeartBeat",
+  "cniEnabled",
+  "identityTrustAnchorsPEM",
+  "identityTrustDomain",
+  "identity.issuer.scheme",
+  "proxyInit.runAsRoot",
+]);
+
+/**
+ * A quick read of the block-style YAML Helm and `mesh install` write (a full YAML parse of the
+ * 6 kB values costs tens of milliseconds on a cold start): keys by indentation, plain and quoted
+ * scalars, `|` block scalars. Returns undefined, so that the caller parses for real, on anything
+ * else that touches a wanted key or on a legacy top-level `global` map.
+ */
+export function scanValues(raw: string): Tree | undefined {
+  const lines = raw.split("\n");
+  const out: Tree = {};
+  const stack: { indent: number; key: string }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (/^\s*(#.*)?$/.test(line)) continue;
+    const indent = line.length - line.trimStart().length;
+    const body = line.slice(indent);
+    if (body.startsWith("- ") || body === "-") continue; // sequence items: nothing wanted lives in one
+    const m = /^([A-Za-z0-9_.\/-]+|"[^"]*"):(?:\s+(.*))?$/.exec(body);
+    if (!m) {
+      if (indent === 0) return undefined;
+      continue; // continuation of a flow or multi-line value we do not need
+    }
+    while (stack.length && stack[stack.length - 1].indent >= indent) stack.pop();
+    const key = m[1].replace(/^"|"$/g, "");
+    if (indent === 0 && key === "global") return undefined;
+    const path = [...stack.map((f) => f.key), key].join(".");
+    const value = m[2] ?? "";
+    const block = /^\|([+-]?)\s*$/.exec(value);
+    if (block) {
+      // block scalar: the following lines indented deeper than the key
+      const text: string[] = [];
+      let inner = -1;
+      while (i + 1 < lines.length) {
+        const next = lines[i + 1];
+        const ni = next.length - next.trimStart().length;
+        if (next.trim() !== "" && ni <= indent) break;
+        if (inner < 0 && next.trim() !== "") inner = ni;
+        text.push(next.trim() === "" ? "" : next.slice(inner));
+        i++;
+      }
+      if (WANTED.has(path)) {
+        let t = text.join("\n");
+        if (block[1] === "-") t = t.replace(/\n+$/, "");
+        else if (block[1] === "") t = t.replace(/\n*$/, "\n");
+        set(out, path, t);
+      }
+      continue;
+    }
+    if (value === "") {
+      stack.push({ indent, key });
+      continue;
+    }
+    if (!WANTED.has(path)) continue;
+    const scalar = scalarValue(value);
+    if (scalar === undefined) return undefined;
+    set(out, path, scalar);
+  }
+  return out;
+}
+
+function scalarValue(v: string): unknown {
+  const t = v.replace(/\s+#.*$/, "").trim();
+  if (/^"(?:[^"\\]|\\.)*"$/.test(t)) return JSON.parse(t) as string;
+  if (/^'(?:[^']|'')*'$/.test(t)) return t.slice(1, -1).replace(/''/g, "'");
+  if (/^[&*!|>{[\]'"%@`]/.test(t)) return undefined;
+  if (t === "true" || t === "false") return t === "true";
+  if (t === "null" || t === "~") return null;
+  return t;
+}
+
+function set(out: Tree, path: string, value: unknown): void {
+  const parts = path.split(".");
+  let cur = out;
+  for (const p of parts.slice(0, -1)) cur = (isTree(cur[p]) ? cur[p] : (cur[p] = {})) as Tree;
+  cur[parts[parts.length - 1]] = value;
 }

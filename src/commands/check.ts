@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import { parseAllDocuments } from "yaml";
 import type { Deps, GlobalOptions } from "../deps.js";
 import { ChecksFailed, MeshError } from "../errors.js";
-import type { Cluster } from "../kube/cluster.js";
+import type { ClusterApi } from "../kube/cluster.js";
 import type { KubeObject } from "../kube/types.js";
 import { LINKERD_VERSION } from "../version.js";
 import { globals, parseDuration, parseNamespace } from "./shared.js";
@@ -126,7 +126,7 @@ Examples:
       const cliVersion = opts.cliVersionOverride || LINKERD_VERSION;
       const mode = opts.crds ? "crds" : opts.pre ? "pre" : opts.proxy ? "proxy" : "default";
       const output = opts.output as "table" | "json" | "short";
-      let cluster: Promise<Cluster> | undefined;
+      let cluster: Promise<ClusterApi> | undefined;
       const env = checkEnv(
         {
           mode,
@@ -138,7 +138,7 @@ Examples:
           cliVersion,
         },
         {
-          connect: () => (cluster ??= deps.cluster(g).then((c) => c.withTimeout(opts.requestTimeout))),
+          connect: () => (cluster ??= Promise.all([deps.cluster(g), import("../kube/cluster.js")]).then(([c, { clusterApi }]) => clusterApi(c).withTimeout(opts.requestTimeout))),
           now: deps.now,
           fetchLatestVersions: (uuid) => fetchLatestVersions(deps.env.MESH_VERSIONCHECK_URL || VERSION_CHECK_URL, cliVersion, uuid),
           installObjects: () => defaultInstallObjects(deps, g),

@@ -1,9 +1,11 @@
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from "node:https";
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from "node:http";
-import { KubeConfig } from "@kubernetes/client-node";
+import { createSecureContext } from "node:tls";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { MeshError } from "../errors.js";
 import type { GlobalOptions } from "../deps.js";
 import { apiError, transportError, KubeApiError } from "./errors.js";
+import { readSimpleKubeconfig, type SimpleKubeconfig } from "./kubeconfig.js";
 import type {
   AccessReviewStatus,
   APIService,
@@ -29,8 +31,7 @@ import type {
 export type * from "./types.js";
 
 /**
- * The narrow view of the Kubernetes API that mesh's commands use. Getters of single objects
- * return undefined when the object does not exist (404); every other failure throws a MeshError
+ * The narrow view of the Kubernetes API that mesh's commands use. Failures throw a MeshError
  * (a KubeApiError for HTTP answers) whose message a user can act on.
  */
 export interface Cluster {
@@ -42,7 +43,13 @@ export interface Cluster {
   getText(path: string): Promise<string>;
   /** The Linkerd version recorded in `<ns>/linkerd-config`, or undefined when none is installed. */
   controlPlaneVersion(namespace: string): Promise<string | undefined>;
+}
 
+/**
+ * The typed getters `mesh check` reads the cluster with (what `connect()` returns). Getters of
+ * single objects return undefined when the object does not exist (404).
+ */
+export interface ClusterApi extends Cluster {
   /** GET /version. */
   serverVersion(): Promise<ServerVersion>;
   getNamespace(name: string): Promise<Namespace | undefined>;
@@ -57,6 +64,7 @@ export interface Cluster {
   listServiceAccounts(namespace: string, selector?: string): Promise<KubeObject[]>;
   getServiceAccount(namespace: string, name: string): Promise<KubeObject | undefined>;
   getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
+  listConfigMaps(namespace: string, selector?: string): Promise<ConfigMap[]>;
   getSecret(namespace: string, name: string): Promise<Secret | undefined>;
   listNodes(): Promise<Node[]>;
   listClusterRoles(selector?: string): Promise<KubeObject[]>;
@@ -64,6 +72,7 @@ export interface Cluster {
   listClusterRoleBindings(selector?: string): Promise<KubeObject[]>;
   getClusterRoleBinding(name: string): Promise<KubeObject | undefined>;
   getCustomResourceDefinition(name: string): Promise<CustomResourceDefinition | undefined>;
+  listCustomResourceDefinitions(selector?: string): Promise<CustomResourceDefinition[]>;
   listMutatingWebhookConfigurations(selector?: string): Promise<WebhookConfiguration[]>;
   getMutatingWebhookConfiguration(name: string): Promise<WebhookConfiguration | undefined>;
   listValidatingWebhookConfigurations(selector?: string): Promise<WebhookConfiguration[]>;
@@ -81,7 +90,7 @@ export interface Cluster {
   /** How many HTTP requests this cluster has sent. */
   requestCount(): number;
   /** A view of the same cluster whose requests time out after `ms`. */
-  withTimeout(ms: number): Cluster;
+  withTimeout(ms: number): ClusterApi;
   /** Cancels requests still in flight and releases connections. */
   close(): void;
 }
@@ -108,8 +117,28 @@ export interface TransportResponse {
 /** Sends one request; rejects (with a MeshError) only when no HTTP answer arrived. */
 export type Transport = ((req: TransportRequest) => Promise<TransportResponse>) & { close?: () => void };
 
-/** Loads the kubeconfig named by the global flags (or $KUBECONFIG, or ~/.kube/config). */
-export function loadKubeConfig(g: Pick<GlobalOptions, "kubeconfig" | "context">): KubeConfig {
+/**
+ * The typed API over any Cluster: itself when it is one, else the typed getters on top of its
+ * `getText` (GET only; a fake Cluster of a test, say).
+ */
+export function clusterApi(c: Cluster): ClusterApi {
+  if (c instanceof RestCluster || ["listPods", "selfSubjectAccessReview", "withTimeout", "close"].every((m) => typeof (c as unknown as Record<string, unknown>)[m] === "function"))
+    return c as ClusterApi;
+  const transport: Transport = async (req) => {
+    if (req.method !== "GET") return { status: 405, body: JSON.stringify({ message: `${req.method} is not supported by this cluster` }) };
+    try {
+      return { status: 200, body: await c.getText(req.path) };
+    } catch (e) {
+      if (e instanceof KubeApiError) return { status: e.status, body: JSON.stringify({ message: e.serverMessage || e.message }) };
+      throw e;
+    }
+  };
+  return new RestCluster(c.server, transport);
+}
+
+/** Loads the kubeconfig named by the global flags (or $KUBECONFIG, or ~/.kube/config) with client-node. */
+export async function loadKubeConfig(g: Pick<GlobalOptions, "kubeconfig" | "context">): Promise<KubeConfig> {
+  const { KubeConfig } = await import("@kubernetes/client-node");
   const kc = new KubeConfig();
   try {
     if (g.kubeconfig) kc.loadFromFile(g.kubeconfig);
@@ -127,16 +156,27 @@ export function loadKubeConfig(g: Pick<GlobalOptions, "kubeconfig" | "context">)
   return kc;
 }
 
-export async function connect(g: GlobalOptions, opts: ConnectOptions = {}): Promise<Cluster> {
-  const kc = loadKubeConfig(g);
-  const server = kc.getCurrentCluster()!.server;
-  let url: URL;
+function parseServer(server: string): URL {
   try {
-    url = new URL(server);
+    return new URL(server);
   } catch {
     throw new MeshError(`the kubeconfig names an invalid API server address "${server}"`, "fix the cluster's server field in your kubeconfig");
   }
-  return new RestCluster(server, httpTransport(kc, url, g), opts.timeoutMs ?? 30_000);
+}
+
+/**
+ * Connects to the cluster of the kubeconfig named by the global flags. Common kubeconfigs are
+ * read directly (see kubeconfig.ts); exec plugins, auth providers, proxies, merged KUBECONFIG
+ * lists and in-cluster configuration go through @kubernetes/client-node.
+ */
+export async function connect(g: GlobalOptions, opts: ConnectOptions = {}): Promise<ClusterApi> {
+  const timeout = opts.timeoutMs ?? 30_000;
+  const simple = readSimpleKubeconfig(g);
+  if (simple) return new RestCluster(simple.server, httpTransport(simpleOptions(simple, parseServer(simple.server)), parseServer(simple.server), g), timeout);
+  const kc = await loadKubeConfig(g);
+  const server = kc.getCurrentCluster()!.server;
+  const url = parseServer(server);
+  return new RestCluster(server, httpTransport(clientNodeOptions(kc, url), url, g), timeout);
 }
 
 const enc = encodeURIComponent;
@@ -156,7 +196,7 @@ export function resourcePath(obj: KubeObject): string {
 }
 
 /** The Cluster interface over any transport: the real HTTPS one, or an in-memory fake in tests. */
-export class RestCluster implements Cluster {
+export class RestCluster implements ClusterApi {
   private count = { n: 0 };
 
   constructor(
@@ -172,7 +212,7 @@ export class RestCluster implements Cluster {
     return this.count.n;
   }
 
-  withTimeout(ms: number): Cluster {
+  withTimeout(ms: number): ClusterApi {
     return new RestCluster(this.server, this.transport, ms, this.count);
   }
 
@@ -253,6 +293,9 @@ export class RestCluster implements Cluster {
   getConfigMap(namespace: string, name: string) {
     return this.getJson<ConfigMap>(`${core(namespace, "configmaps")}/${enc(name)}`);
   }
+  listConfigMaps(namespace: string, selector?: string) {
+    return this.list<ConfigMap>(core(namespace, "configmaps") + query(selector));
+  }
   getSecret(namespace: string, name: string) {
     return this.getJson<Secret>(`${core(namespace, "secrets")}/${enc(name)}`);
   }
@@ -273,6 +316,9 @@ export class RestCluster implements Cluster {
   }
   getCustomResourceDefinition(name: string) {
     return this.getJson<CustomResourceDefinition>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${enc(name)}`);
+  }
+  listCustomResourceDefinitions(selector?: string) {
+    return this.list<CustomResourceDefinition>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions${query(selector)}`);
   }
   listMutatingWebhookConfigurations(selector?: string) {
     return this.list<WebhookConfiguration>(`/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations${query(selector)}`);
@@ -318,16 +364,24 @@ export class RestCluster implements Cluster {
   }
 }
 
-/** HTTPS (or HTTP) to the kubeconfig's API server, with keep-alive connections and per-request timeouts. */
-function httpTransport(kc: KubeConfig, url: URL, g: Pick<GlobalOptions, "as" | "asGroup">): Transport {
-  const server = url.toString().replace(/\/$/, "");
-  const isHttps = url.protocol === "https:";
-  const active = new Set<ClientRequest>();
-  let base: Promise<RequestOptions> | undefined;
-  let agent: HttpsAgent | HttpAgent | undefined;
+type BaseOptions = () => Promise<{ opts: RequestOptions; agent: HttpsAgent | HttpAgent }>;
 
-  // Credentials (tokens, client certificates, exec plugins) are resolved once per run.
-  const baseOptions = () =>
+/** TLS and credentials from a kubeconfig read without client-node. */
+function simpleOptions(k: SimpleKubeconfig, url: URL): BaseOptions {
+  // One TLS context for every connection: building one per socket (Node's default when `ca` is
+  // given) parses the CA again each time, which adds up over a run's parallel first requests.
+  const secureContext = url.protocol === "https:" ? createSecureContext({ ca: k.ca, cert: k.cert, key: k.key }) : undefined;
+  const tls = { secureContext, rejectUnauthorized: !k.insecure, servername: k.serverName };
+  const agent = url.protocol === "https:" ? new HttpsAgent({ ...tls, keepAlive: true, maxSockets: 64 }) : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+  const result = Promise.resolve({ opts: { ...tls, headers: { ...k.headers } } as RequestOptions, agent });
+  return () => result;
+}
+
+/** TLS and credentials (tokens, client certificates, exec plugins) from client-node, resolved once per run. */
+function clientNodeOptions(kc: KubeConfig, url: URL): BaseOptions {
+  const isHttps = url.protocol === "https:";
+  let base: ReturnType<BaseOptions> | undefined;
+  return () =>
     (base ??= (async () => {
       const opts: RequestOptions = { headers: {} };
       try {
@@ -342,25 +396,36 @@ function httpTransport(kc: KubeConfig, url: URL, g: Pick<GlobalOptions, "as" | "
         headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
         delete opts.auth;
       }
-      if (g.as) headers["Impersonate-User"] = g.as;
-      if (g.asGroup?.length) headers["Impersonate-Group"] = g.asGroup;
       opts.headers = headers;
-      const given = opts.agent as (HttpsAgent & { options?: object; proxy?: unknown }) | undefined;
-      const cluster = kc.getCurrentCluster();
-      if (cluster?.proxyUrl && given) agent = given; // a proxy agent: keep it
+      const given = opts.agent as (HttpsAgent & { options?: object }) | undefined;
+      let agent: HttpsAgent | HttpAgent;
+      if (kc.getCurrentCluster()?.proxyUrl && given) agent = given; // a proxy agent: keep it
       else {
-        const agentOptions = { ...(given?.options ?? {}), keepAlive: true, maxSockets: 64 };
+        const o = (given?.options ?? {}) as { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
+        const agentOptions = { ...o, ...(isHttps ? { secureContext: createSecureContext({ ca: o.ca, cert: o.cert, key: o.key }) } : {}), keepAlive: true, maxSockets: 64 };
         agent = isHttps ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
       }
-      opts.agent = agent;
-      return opts;
+      return { opts, agent };
     })());
+}
+
+/** HTTPS (or HTTP) to the API server, with keep-alive connections and per-request timeouts. */
+function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions, "as" | "asGroup">): Transport {
+  const server = url.toString().replace(/\/$/, "");
+  const isHttps = url.protocol === "https:";
+  const active = new Set<ClientRequest>();
+  let agent: HttpsAgent | HttpAgent | undefined;
+  const impersonation: Record<string, string | string[]> = {};
+  if (g.as) impersonation["Impersonate-User"] = g.as;
+  if (g.asGroup?.length) impersonation["Impersonate-Group"] = g.asGroup;
 
   const transport: Transport = async (req) => {
-    const opts = await baseOptions();
+    const base = await baseOptions();
+    agent = base.agent;
+    const opts = { ...base.opts, agent: base.agent };
     const what = `${req.method} ${req.path.split("?")[0]}`;
     const send = isHttps ? httpsRequest : httpRequest;
-    const headers: Record<string, string | string[] | number> = { ...(opts.headers as Record<string, string>), Accept: req.accept ?? "application/json" };
+    const headers: Record<string, string | string[] | number> = { ...(opts.headers as Record<string, string>), ...impersonation, Accept: req.accept ?? "application/json" };
     if (req.body !== undefined) {
       headers["Content-Type"] = "application/json";
       headers["Content-Length"] = Buffer.byteLength(req.body);

@@ -1,4 +1,4 @@
-import ora, { type Ora } from "ora";
+import type { Ora } from "ora";
 import type { Io } from "../io.js";
 
 /** A spinner on stderr, only when stderr is a terminal; otherwise every call does nothing. */
@@ -9,24 +9,42 @@ export interface Spinner {
 
 export const noSpinner: Spinner = { start() {}, stop() {} };
 
-/** Linkerd's frames (`|/-\` every 100 ms); the text says what a retried check waits for. */
+/**
+ * Linkerd's frames (`|/-\` every 100 ms); the text says what a retried check waits for. ora is
+ * loaded the first time a spinner starts (most runs never retry and never need it).
+ */
 export function spinner(io: Io): Spinner {
   if (!io.isErrTTY) return noSpinner;
   let s: Ora | undefined;
+  let loading: Promise<void> | undefined;
+  let wanted: string | undefined;
+  const show = () => {
+    if (!s) return;
+    if (wanted === undefined) {
+      if (s.isSpinning) s.stop();
+      return;
+    }
+    s.text = wanted;
+    if (!s.isSpinning) s.start();
+  };
   return {
     start(text) {
-      s ??= ora({
-        stream: io.stderr as unknown as NodeJS.WritableStream,
-        spinner: { interval: 100, frames: ["|", "/", "-", "\\"] },
-        color: false,
-        discardStdin: false,
-        isEnabled: true,
+      wanted = text;
+      if (s) return show();
+      loading ??= import("ora").then(({ default: ora }) => {
+        s = ora({
+          stream: io.stderr as unknown as NodeJS.WritableStream,
+          spinner: { interval: 100, frames: ["|", "/", "-", "\\"] },
+          color: false,
+          discardStdin: false,
+          isEnabled: true,
+        });
+        show();
       });
-      s.text = text;
-      if (!s.isSpinning) s.start();
     },
     stop() {
-      if (s?.isSpinning) s.stop();
+      wanted = undefined;
+      show();
     },
   };
 }

@@ -91,7 +91,7 @@ JSON
 
 test("when extension namespaces cannot be listed: Linkerd's error, no status line", async () => {
   const api = fake(healthyCluster(), {
-    intercept: (req: { path: string }) => (req.path.startsWith("/api/v1/namespaces?labelSelector") ? { status: 500, body: '{"message":"boom"}' } : undefined),
+    intercept: (req: { path: string }) => (/^\/api\/v1\/namespaces(\?|$)/.test(req.path) ? { status: 500, body: '{"message":"boom"}' } : undefined),
   });
   const r = await run(["-o", "short"], api);
   assert.equal(r.code, 1);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { webcrypto } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parseAllDocuments, parse as parseYaml, stringify } from "yaml";
+import { parse as parseYaml, stringify } from "yaml";
 import { connectTestCluster, testClusterSkipReason, type TestCluster } from "../helpers/cluster.js";
 import { runMesh, type RunResult } from "../helpers/run.js";
 import { connect } from "../../src/kube/cluster.js";
@@ -17,6 +17,7 @@ import { pkcs8ToSec1 } from "../../src/tls/keys.js";
 import { KeyUsage } from "../../src/tls/oids.js";
 import { encodePem } from "../../src/tls/pem.js";
 import { certFixture } from "../fixtures/certs/fixtures.js";
+import { installLinkerd, uninstallLinkerd } from "../checks/install-on-cluster.js";
 
 const skip = testClusterSkipReason();
 const VERSION = "stable-2.14.10";
@@ -48,26 +49,6 @@ function problems(stdout: string): string[] {
 }
 
 const K8S_TOO_OLD = "× is running the minimum Kubernetes API version: Kubernetes is on version [1.20.2], but version [1.21.0] or more recent is required";
-
-/** Objects of `mesh install` made acceptable to Kubernetes 1.20 (see the test notes in README). */
-function for120(yaml: string): string {
-  const docs = parseAllDocuments(yaml)
-    .map((d) => d.toJS() as Record<string, unknown> | null)
-    .filter((o): o is Record<string, unknown> => Boolean(o))
-    // batch/v1 CronJob (the heartbeat) arrives in 1.21
-    .filter((o) => o.kind !== "CronJob");
-  // 1.20 rejects CRD schema defaults of "" (a fixed 1.20 bug); the check only needs names and versions.
-  const strip = (x: unknown): void => {
-    if (Array.isArray(x)) x.forEach(strip);
-    else if (x && typeof x === "object") {
-      const o = x as Record<string, unknown>;
-      for (const k of Object.keys(o)) if (k === "default" && o[k] === "") delete o[k];
-      else strip(o[k]);
-    }
-  };
-  docs.forEach(strip);
-  return docs.map((d) => stringify(d)).join("---\n");
-}
 
 /** The control plane's trust bundle, which injected proxies carry in their environment. */
 let anchors = "";
@@ -162,20 +143,8 @@ before(async () => {
 after(async () => {
   if (skip) return;
   versionServer?.close();
-  // cluster-scoped objects of this install (webhooks would otherwise keep pointing at a deleted service)
-  for (const path of [
-    "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/linkerd-proxy-injector-webhook-config",
-    "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/linkerd-sp-validator-webhook-config",
-    "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/linkerd-policy-validator-webhook-config",
-  ]) {
-    const obj = await c.api.find<{ metadata: { labels?: Record<string, string> } }>(path);
-    if (obj?.metadata.labels?.["linkerd.io/control-plane-ns"] === cp) await c.api.json("DELETE", path).catch(() => undefined);
-  }
-  const mine = encodeURIComponent(`linkerd.io/control-plane-ns=${cp}`);
-  for (const kind of ["clusterroles", "clusterrolebindings"])
-    await c.api.json("DELETE", `/apis/rbac.authorization.k8s.io/v1/${kind}?labelSelector=${mine}`).catch(() => undefined);
   if (app) await c.deleteNamespace(app);
-  if (cp) await c.deleteNamespace(cp);
+  if (cp) await uninstallLinkerd(c, cp);
 });
 
 /**
@@ -219,13 +188,7 @@ test("check --pre as a user without RBAC names every missing permission", { skip
 });
 
 test("a healthy install: every check passes except the Kubernetes version", { skip }, async () => {
-  const crds = await runMesh(["install", "--crds", "-L", cp, "--ignore-cluster"], { now: new Date() });
-  assert.equal(crds.code, 0, crds.stderr);
-  await c.apply(for120(crds.stdout));
-  const cpYaml = await runMesh(["install", "-L", cp, "--enable-endpoint-slices=false", "--ignore-cluster"], { now: new Date() });
-  assert.equal(cpYaml.code, 0, cpYaml.stderr);
-  await c.apply(for120(cpYaml.stdout));
-  await c.waitForPods(cp, "linkerd.io/control-plane-component", { count: 3, timeoutMs: 60_000 });
+  await installLinkerd(c, cp);
 
   const r = await mesh(["check", "-L", cp, "--wait", "60s"]);
   assert.deepEqual(problems(r.stdout), [K8S_TOO_OLD]);
