@@ -200,6 +200,9 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
       text = lf;
     }
   }
+  // edits are line-based: work on a text that ends with a newline, and drop it again after
+  const noFinalNewline = text.length > 0 && !text.endsWith("\n");
+  if (noFinalNewline) text += "\n";
   const bad = FORBIDDEN_CHARS.exec(text);
   if (bad) {
     const what = bad[0] === "\uFFFD" ? "invalid UTF-8" : `control character 0x${bad[0].charCodeAt(0).toString(16).padStart(2, "0")}`;
@@ -247,6 +250,7 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
   if (!res.edits) out = doc.text;
   else {
     out = applyEdits(parsed.text, res.t.editor.edits);
+    if (noFinalNewline && parsed.original && out.endsWith("\n")) out = out.slice(0, -1);
     if (crlf && parsed.original) out = out.replace(/\n/g, "\r\n");
   }
   const result: DocResult = { text: out, ...res.t.outcome };

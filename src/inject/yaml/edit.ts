@@ -35,14 +35,7 @@ export class EditError extends Error {
 
 export function applyEdits(text: string, edits: Edit[]): string {
   if (edits.length === 0) return text;
-  const n = text.length;
-  const noFinalNewline = n > 0 && text.charCodeAt(n - 1) !== 10;
-  const list = edits.map((e) => {
-    if (!noFinalNewline) return e;
-    if (e.start === n && e.end === n && e.text.endsWith("\n")) return { start: n, end: n, text: `\n${e.text.slice(0, -1)}` };
-    if (e.end === n && e.text === "" && e.start > 0 && text.charCodeAt(e.start - 1) === 10) return { start: e.start - 1, end: n, text: "" };
-    return e;
-  });
+  const list = [...edits];
   const seq = new Map(list.map((e, i) => [e, i]));
   list.sort(
     (a, b) =>
