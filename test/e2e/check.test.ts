@@ -328,7 +328,8 @@ test("API faults become failed checks with readable errors, never a stack trace"
     let r = await mesh(["check", "-L", cp, "-o", "short", "--expected-version", VERSION], { kubeconfig: fp.kubeconfig });
     assert.match(r.stdout, /× cluster networks contains all node podCIDRs\n    .*(forbidden|403)/i);
 
-    fp.setFaults([{ path: "^/api/v1/namespaces/[^/]+/configmaps/linkerd-config", status: 500, message: "etcdserver: request timed out" }]);
+    // both the list mesh reads configmaps with and the GET it falls back to
+    fp.setFaults([{ path: "^/api/v1/namespaces/[^/]+/configmaps", status: 500, message: "etcdserver: request timed out" }]);
     r = await mesh(["check", "-L", cp, "-o", "short"], { kubeconfig: fp.kubeconfig });
     assert.match(r.stdout, /× 'linkerd-config' config map exists\n    the API server answered 500 to GET \/api\/v1\/namespaces\/l5d-\w+\/configmaps\/linkerd-config: etcdserver: request timed out\n/);
 
