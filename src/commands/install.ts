@@ -117,19 +117,27 @@ templates/values.yaml lists and explains every value. Targets Linkerd ${LINKERD_
   addInstallFlags(cmd, INSTALL_UPGRADE_FLAGS);
   addFlags(cmd, PROXY_FLAGS);
   cmd.allowExcessArguments(false).action(async (opts: InstallOptions) => {
+    const namespace = globals(cmd).linkerdNamespace;
+    const now = deps.now();
+    const certificates = deps.certificates ?? ((await import("../tls/index.js")) as CertificateSource);
+    const { renderCrds, renderControlPlane, prefetchWebhookCertificates } = await import("../install/install.js");
+    // The common case needs three generated webhook certificates: start them now, on the thread
+    // pool, unless the values may bring their own (then they start once the values are known).
+    const ownCertificates = opts.values.length > 0 || [...opts.set, ...opts.setString, ...opts.setFile].some((e) => /crtPEM|externalSecret/.test(e));
+    const prefetched = opts.crds || ownCertificates ? undefined : prefetchWebhookCertificates(certificates, namespace, now);
     const stdinNeeded = opts.values.some((f) => f.trim() === "-") || opts.setFile.some((e) => /(^|[=,])-($|,)/.test(e));
     const stdin = stdinNeeded ? await readAll(deps.io.stdin) : undefined;
     const read = (path: string, flag: string) => readUserFile(path, flag, stdin);
-    const overrides = mergeUserValues(opts, read);
-    const namespace = globals(cmd).linkerdNamespace;
-    const { renderCrds, renderControlPlane } = await import("../install/install.js");
+    // Values files are read like Helm reads them (YAML 1.1); the library is loaded only for them.
+    const yaml = opts.values.length ? await import("yaml") : undefined;
+    const overrides = mergeUserValues(opts, read, (text) => yaml!.parse(text, { version: "1.1" }));
 
     if (opts.crds) {
       if (!opts.ignoreCluster) {
         const c = await consultCluster(deps, cmd);
         await c.preflight.checkNoControlPlane(c.cluster, namespace);
       }
-      const r = renderCrds(namespace, overrides);
+      const r = await renderCrds(namespace, overrides);
       for (const w of r.warnings) deps.io.stderr.write(`warning: ${w}\n`);
       deps.io.stdout.write(formatObjects(r.objects, opts.output));
       deps.io.stderr.write("Rendering Linkerd CRDs...\nNext, run `mesh install | kubectl apply -f -` to install the control plane.\n\n");
@@ -147,7 +155,7 @@ templates/values.yaml lists and explains every value. Targets Linkerd ${LINKERD_
     if (!opts.ignoreCluster) {
       const { cluster, preflight } = await consultCluster(deps, cmd);
       await preflight.checkNoControlPlane(cluster, namespace);
-      await preflight.checkCrdsInstalled(cluster, renderCrds(namespace, overrides).objects);
+      await preflight.checkCrdsInstalled(cluster, (await renderCrds(namespace, overrides)).objects);
       const runAsRoot = ((overrides.proxyInit ?? {}) as Tree).runAsRoot;
       if (!(runAsRoot === true || runAsRoot === "true")) await preflight.checkNodeRuntimes(cluster);
       const ports = await preflight.readKubeApiServerPorts(cluster);
@@ -159,10 +167,9 @@ templates/values.yaml lists and explains every value. Targets Linkerd ${LINKERD_
     }
 
     const readCredential = (path: string | undefined, flag: string): GivenFile | undefined => (path ? { path, text: read(path, flag) } : undefined);
-    const certificates = deps.certificates ?? ((await import("../tls/index.js")) as CertificateSource);
     const r = await renderControlPlane({
       namespace,
-      now: deps.now(),
+      now,
       values,
       overrides,
       files: {
@@ -173,6 +180,7 @@ templates/values.yaml lists and explains every value. Targets Linkerd ${LINKERD_
       clusterChecked: !opts.ignoreCluster,
       externalIssuer,
       certificates,
+      prefetched,
     });
     for (const w of r.warnings) deps.io.stderr.write(`warning: ${w}\n`);
     deps.io.stdout.write(formatObjects(r.objects, opts.output));

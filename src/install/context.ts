@@ -4,7 +4,8 @@
  * blobs, the heartbeat schedule). Pure: the clock and the certificates are inputs.
  */
 import { createHash } from "node:crypto";
-import { parse, stringify } from "yaml";
+import { toYaml } from "./emit.js";
+import { readYamlDocuments } from "./yaml-read.js";
 import { MeshError } from "../errors.js";
 import { initContainer, proxyContainer, proxyVersion, renderResources, serviceAccountTokenVolume, endEntityVolume, xtablesVolume, trustDomain as proxyTrustDomain } from "../proxy/index.js";
 import type { ProxyTemplateValues, ResourcesValues } from "../proxy/types.js";
@@ -143,11 +144,7 @@ export function heartbeatSchedule(v: Values, now: Date): string {
 function podMonitorNamespaceSelector(v: Values, namespace: string): unknown {
   const text = str(v.podMonitor?.controller?.namespaceSelector).replace(/\{\{-?\s*\.Release\.Namespace\s*-?\}\}/g, namespace);
   if (text.includes("{{")) throw new MeshError("podMonitor.controller.namespaceSelector: only the {{ .Release.Namespace }} template is supported");
-  try {
-    return parse(text);
-  } catch (err) {
-    throw new MeshError(`podMonitor.controller.namespaceSelector is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
-  }
+  return readYamlDocuments(text, "podMonitor.controller.namespaceSelector")[0] ?? null;
 }
 
 /**
@@ -165,7 +162,7 @@ export function configValues(v: Values): string {
   unset(t.policyValidator, "keyPEM");
   if (!truthy(t.identityTrustDomain)) t.identityTrustDomain = t.clusterDomain;
   for (const k of ["partials", "configs", "stage"]) delete t[k];
-  return `${stringify(sortKeys(t), { version: "1.1", lineWidth: 0 }).trim()}\n`;
+  return `${toYaml(sortKeys(t)).trim()}\n`;
 }
 
 export interface ContextInput {

@@ -7,11 +7,13 @@
  * credentials are taken from the merged values (validated, whichever way they came: files,
  * --set-file or -f) or generated, then the merged values are validated, then rendered.
  */
-import { stringify } from "yaml";
 import { MeshError, UsageError } from "../errors.js";
 import type { IdentityCredentials, IssuerFiles, WebhookCertificate } from "../tls/index.js";
 import { controlPlaneContext, needsGeneratedCertificate, webhookHost, WEBHOOKS, type WebhookName } from "./context.js";
 import { CONTROL_PLANE, CRDS, renderItems, type RenderContext } from "./render.js";
+import { loadTemplate } from "./template.js";
+import { loadYamlLibrary } from "./yaml-read.js";
+import { toYaml } from "./emit.js";
 import { validateValues } from "./validate.js";
 import { coalesce, defaultValues, diffValues, sortKeys, type Tree, type Values } from "./values.js";
 
@@ -52,6 +54,24 @@ export interface ControlPlaneRequest {
   /** The external issuer's data, when --identity-external-issuer and a cluster was consulted. */
   externalIssuer?: ExternalIssuer;
   certificates: CertificateSource;
+  /** Webhook certificates already being generated (see prefetchWebhookCertificates). */
+  prefetched?: PrefetchedCertificates;
+}
+
+export type PrefetchedCertificates = Partial<Record<WebhookName, Promise<WebhookCertificate>>>;
+
+/**
+ * Starts generating the three webhook certificates at once: RSA key generation runs on Node's
+ * thread pool while the main thread reads values and parses templates. Unused ones are dropped.
+ */
+export function prefetchWebhookCertificates(certificates: CertificateSource, namespace: string, now: Date): PrefetchedCertificates {
+  const out: PrefetchedCertificates = {};
+  for (const w of Object.keys(WEBHOOKS) as WebhookName[]) {
+    const p = certificates.generateWebhookCertificate({ host: webhookHost(w, namespace), now });
+    p.catch(() => undefined);
+    out[w] = p;
+  }
+  return out;
 }
 
 export interface Rendered {
@@ -63,7 +83,9 @@ export interface Rendered {
 const s = (x: unknown): string => (x === undefined || x === null ? "" : String(x));
 
 /** Renders `install --crds`. */
-export function renderCrds(namespace: string, overrides: Tree): Rendered {
+export async function renderCrds(namespace: string, overrides: Tree): Promise<Rendered> {
+  // The CRD templates use more of YAML than the fast reader handles.
+  await loadYamlLibrary();
   const warnings: string[] = [];
   const values = coalesce(defaultValues(), overrides, warnings);
   return { objects: renderItems(CRDS, { values, release: { namespace } }), warnings };
@@ -119,7 +141,7 @@ async function settleIdentity(v: Values, req: ControlPlaneRequest): Promise<void
 /** Secret `linkerd-config-overrides`: what differs from the defaults, for `linkerd upgrade`. */
 export function overridesSecret(namespace: string, values: Values): Tree {
   const diff = diffValues(defaultValues() as unknown as Tree, values as unknown as Tree);
-  const text = Object.keys(diff).length ? stringify(sortKeys(diff), { version: "1.1", lineWidth: 0 }) : "{}\n";
+  const text = toYaml(sortKeys(diff));
   return {
     apiVersion: "v1",
     kind: "Secret",
@@ -139,11 +161,16 @@ export async function renderControlPlane(req: ControlPlaneRequest): Promise<Rend
 
   validateValues(values);
   const needed = (Object.keys(WEBHOOKS) as WebhookName[]).filter((w) => needsGeneratedCertificate(values, w));
-  // Key generation dominates the render time: run all of it at once.
-  const [, ...certs] = await Promise.all([
+  // Key generation runs on the thread pool: start all of it, parse templates meanwhile.
+  const pending = Promise.all([
     settleIdentity(values, req),
-    ...needed.map((w) => req.certificates.generateWebhookCertificate({ host: webhookHost(w, req.namespace), now: req.now })),
+    ...needed.map((w) => req.prefetched?.[w] ?? req.certificates.generateWebhookCertificate({ host: webhookHost(w, req.namespace), now: req.now })),
   ]);
+  pending.catch(() => undefined);
+  // A user's podMonitor namespace selector may need the full YAML reader.
+  if (values.podMonitor?.enabled) await loadYamlLibrary();
+  for (const item of CONTROL_PLANE) loadTemplate(item.file);
+  const [, ...certs] = await pending;
   const webhookCertificates: Partial<Record<WebhookName, { certPem: string; keyPem: string }>> = {};
   needed.forEach((w, i) => {
     const c = certs[i] as WebhookCertificate;

@@ -3,10 +3,10 @@
  * templates/) with predicates, resolved by the engine in template.ts. Templates hold no logic;
  * every condition lives here or in context.ts.
  */
-import { stringify } from "yaml";
 import { MeshError } from "../errors.js";
 import { documentId, loadTemplate, resolveDocument } from "./template.js";
 import { sha256, truthy } from "./context.js";
+import { toYaml } from "./emit.js";
 import type { Tree, Values } from "./values.js";
 
 /** The context every template sees: `values`, `release`, and computed entries. */
@@ -114,5 +114,5 @@ export type OutputFormat = "yaml" | "json";
  */
 export function formatObjects(objects: Tree[], format: OutputFormat): string {
   if (format === "json") return `${JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }, null, 2)}\n`;
-  return objects.map((o) => `---\n${stringify(o, { version: "1.1", lineWidth: 0 })}`).join("");
+  return objects.map((o) => `---\n${toYaml(o)}`).join("");
 }

@@ -1,6 +1,6 @@
 /**
- * The template engine: YAML files whose placeholders are resolved on the parsed document tree,
- * never by splicing text. The rules:
+ * The template engine: YAML files whose placeholders are resolved on the parsed document tree
+ * (as plain data, see yaml-read.ts), never by splicing text. The rules:
  *
  * - A scalar that is exactly `${path}` is replaced by the value at `path` in the context (a map,
  *   a list, a number, a string...). The value must exist (null is a value).
@@ -12,22 +12,25 @@
  *   splices the pairs of those maps into the enclosing map at that position. Keys written
  *   explicitly in the map win over spliced ones, as with YAML merge keys.
  *
- * YAML anchors and aliases work as usual (an alias is resolved where it is used).
+ * YAML anchors and aliases work as usual (the parser expands aliases).
  *
  * Values taken from `values.*` are copied with their map keys sorted (as Helm's `toYaml` writes
  * them), so output does not depend on the order of keys in a user's values file. Computed
  * values keep their order. Anything else in a template is literal: templates hold no logic.
  */
 import { readFileSync } from "node:fs";
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from "yaml";
 import { MeshError } from "../errors.js";
 import { templatesDir } from "../paths.js";
 import { cloneTree, getPath, isTree, sortKeys, type Tree } from "./values.js";
+import { readYamlDocuments } from "./yaml-read.js";
 
 export interface Template {
   /** Path relative to templates/, used in error messages. */
   file: string;
-  docs: Document.Parsed[];
+  /** The parsed documents: the YAML tree as plain data, placeholders still in place. */
+  docs: unknown[];
+  /** `Kind/name` of each document, unresolved (see documentId). */
+  ids?: string[];
 }
 
 const cache = new Map<string, Template>();
@@ -36,10 +39,7 @@ const cache = new Map<string, Template>();
 export function loadTemplate(file: string): Template {
   let t = cache.get(file);
   if (!t) {
-    const docs = parseAllDocuments(readFileSync(templatesDir(file), "utf8"));
-    if (!Array.isArray(docs)) throw new MeshError(`template ${file} is empty`);
-    for (const d of docs) if (d.errors.length) throw new MeshError(`template ${file}: ${d.errors[0].message}`);
-    t = { file, docs: docs.filter((d) => d.contents !== null) };
+    t = { file, docs: readYamlDocuments(readFileSync(templatesDir(file), "utf8"), `template ${file}`) };
     cache.set(file, t);
   }
   return t;
@@ -53,7 +53,6 @@ class Resolver {
   constructor(
     private readonly ctx: Tree,
     private readonly where: string,
-    private readonly doc: Document.Parsed,
   ) {}
 
   fail(path: string[], message: string): never {
@@ -67,31 +66,32 @@ class Resolver {
     return ref.startsWith("values.") ? sortKeys(copy) : copy;
   }
 
-  node(n: Node | null, path: string[]): unknown {
-    if (n === null) return null;
-    if (isAlias(n)) return this.node((n.resolve(this.doc) as Node | undefined) ?? null, path);
-    if (isScalar(n)) return this.scalar(n.value, path);
-    if (isMap(n)) {
+  node(n: unknown, path: string[]): unknown {
+    if (typeof n === "string") return this.scalar(n, path);
+    if (Array.isArray(n)) {
+      const out: unknown[] = [];
+      n.forEach((item, i) => {
+        const v = this.node(item, [...path, String(i)]);
+        if (v !== REMOVE) out.push(v);
+      });
+      return out;
+    }
+    if (isTree(n)) {
       const out: Tree = {};
-      const spliced: Tree[] = [];
       const order: (string | Tree)[] = [];
-      for (const pair of n.items) {
-        const key = isScalar(pair.key) ? pair.key.value : undefined;
-        if (typeof key !== "string" && typeof key !== "number" && typeof key !== "boolean") this.fail(path, "map keys must be scalars");
-        const k = String(key);
+      let spliced = false;
+      for (const [k, value] of Object.entries(n)) {
         if (k === "<<") {
-          for (const m of this.mergeSources(pair.value as Node | null, [...path, k])) {
-            spliced.push(m);
-            order.push(m);
-          }
+          for (const m of this.mergeSources(value, [...path, k])) order.push(m);
+          spliced = true;
           continue;
         }
-        const v = this.node(pair.value as Node | null, [...path, k]);
+        const v = this.node(value, [...path, k]);
         if (v === REMOVE) continue;
         out[k] = v;
         order.push(k);
       }
-      if (spliced.length === 0) return out;
+      if (!spliced) return out;
       // Rebuild in template order, splicing merged maps where their `<<` stood.
       const result: Tree = {};
       for (const item of order) {
@@ -100,19 +100,11 @@ class Resolver {
       }
       return result;
     }
-    if (isSeq(n)) {
-      const out: unknown[] = [];
-      n.items.forEach((item, i) => {
-        const v = this.node(item as Node | null, [...path, String(i)]);
-        if (v !== REMOVE) out.push(v);
-      });
-      return out;
-    }
-    return this.fail(path, "unsupported YAML node");
+    return n;
   }
 
-  mergeSources(n: Node | null, path: string[]): Tree[] {
-    const items = isSeq(n) ? n.items.map((x, i) => ({ node: x as Node | null, path: [...path, String(i)] })) : [{ node: n, path }];
+  mergeSources(n: unknown, path: string[]): Tree[] {
+    const items = Array.isArray(n) ? n.map((x, i) => ({ node: x, path: [...path, String(i)] })) : [{ node: n, path }];
     const out: Tree[] = [];
     for (const { node, path: p } of items) {
       const v = this.node(node, p);
@@ -123,8 +115,8 @@ class Resolver {
     return out;
   }
 
-  scalar(value: unknown, path: string[]): unknown {
-    if (typeof value !== "string" || !value.includes("${")) return value;
+  scalar(value: string, path: string[]): unknown {
+    if (!value.includes("${")) return value;
     const exact = EXACT.exec(value);
     if (exact) {
       const v = this.lookup(exact[1]);
@@ -148,15 +140,14 @@ function formatPath(path: string[]): string {
 /** Resolves one document of a template against `ctx`, giving plain data. */
 export function resolveDocument(t: Template, index: number, ctx: Tree): Tree {
   const where = t.docs.length > 1 ? `${t.file} (document ${index + 1})` : t.file;
-  const r = new Resolver(ctx, where, t.docs[index]);
-  const v = r.node(t.docs[index].contents as Node | null, []);
+  const r = new Resolver(ctx, where);
+  const v = r.node(t.docs[index], []);
   if (!isTree(v)) return r.fail([], "a document must be a map");
   return v;
 }
 
 /** `Kind/name` of an unresolved document, the id render lists use to refer to it. */
 export function documentId(t: Template, index: number): string {
-  const js = t.docs[index].toJS() as Tree;
-  const meta = js.metadata as Tree | undefined;
-  return `${String(js.kind)}/${String(meta?.name)}`;
+  t.ids ??= t.docs.map((d) => `${String(getPath(d, "kind"))}/${String(getPath(d, "metadata.name"))}`);
+  return t.ids[index];
 }

@@ -1,4 +1,3 @@
-import { parse } from "yaml";
 import { UsageError } from "../errors.js";
 import { parseSetInto, StrvalsError, typedValue } from "./strvals.js";
 import { isTree, mergeTrees, type Tree } from "./values.js";
@@ -25,14 +24,16 @@ export type ReadUserFile = (path: string, flag: string) => string;
  * later files win), then every `--set`, then `--set-string`, then `--set-file`, whatever order
  * they were given in on the command line.
  */
-export function mergeUserValues(opts: ValueOptions, readFile: ReadUserFile): Tree {
+/** Parses a values file (YAML 1.1, like Helm's parser: `yes`/`on` are booleans there too). */
+export type ParseValuesFile = (text: string) => unknown;
+
+export function mergeUserValues(opts: ValueOptions, readFile: ReadUserFile, parseFile: ParseValuesFile): Tree {
   let base: Tree = {};
   for (const path of opts.values) {
     const text = readFile(path, "--values");
     let doc: unknown;
     try {
-      // YAML 1.1, like Helm's parser: `yes`/`on` are booleans there too.
-      doc = parse(text, { version: "1.1" });
+      doc = parseFile(text);
     } catch (err) {
       throw new UsageError(`cannot parse values file ${path}: ${(err as Error).message.split("\n")[0]}`);
     }

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import { parse } from "yaml";
 import { MeshError } from "../errors.js";
 import { templatesDir } from "../paths.js";
 import { CREATED_BY, LINKERD_VERSION } from "../version.js";
+import { readYamlDocuments } from "./yaml-read.js";
 
 /** A YAML/JSON map as it comes out of a parser. */
 export type Tree = { [key: string]: unknown };
@@ -209,7 +209,7 @@ function readValuesFile(name: string): Tree {
   let tree = cache.get(name);
   if (!tree) {
     const path = templatesDir(name);
-    const parsed: unknown = parse(readFileSync(path, "utf8"));
+    const parsed: unknown = readYamlDocuments(readFileSync(path, "utf8"), path)[0];
     if (!isTree(parsed)) throw new MeshError(`${path} is not a map of values`);
     cache.set(name, (tree = parsed));
   }

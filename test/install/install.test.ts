@@ -389,6 +389,8 @@ test("install says which credential file it cannot read", async () => {
 
 // --- the cluster ---
 
+const CRD_OBJECTS = (await renderCrds("linkerd", {})).objects;
+
 /** A healthy cluster with the CRDs installed and no control plane. */
 function clusterObjects(extra: Record<string, unknown> = {}): Record<string, unknown> {
   const objects: Record<string, unknown> = {
@@ -397,7 +399,7 @@ function clusterObjects(extra: Record<string, unknown> = {}): Record<string, unk
     "/apis/discovery.k8s.io/v1": { resources: [{ kind: "EndpointSlice", name: "endpointslices" }] },
     "/apis/discovery.k8s.io/v1/endpointslices?limit=1": { items: [{}] },
   };
-  for (const crd of renderCrds("linkerd", {}).objects) objects[`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${(crd.metadata as Tree).name}`] = crd;
+  for (const crd of CRD_OBJECTS) objects[`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${(crd.metadata as Tree).name}`] = crd;
   return { ...objects, ...extra };
 }
 

@@ -1,13 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
 import { resolveDocument, documentId, type Template } from "../../src/install/template.js";
 import { MeshError } from "../../src/errors.js";
+import { loadYamlLibrary, readYamlDocuments } from "../../src/install/yaml-read.js";
 import type { Tree } from "../../src/install/values.js";
 
-const template = (text: string, file = "test.yaml"): Template => ({ file, docs: parseAllDocuments(text) as Template["docs"] });
+const template = (text: string, file = "test.yaml"): Template => ({ file, docs: readYamlDocuments(text, file) });
 const resolve = (text: string, ctx: Tree, index = 0) => resolveDocument(template(text), index, ctx);
 
 test("an exact placeholder takes the value, whatever its type", () => {
@@ -50,7 +48,8 @@ test("inserted values are copies", () => {
   assert.equal(ctx.m.x, 1);
 });
 
-test("anchors and aliases resolve where used", () => {
+test("anchors and aliases resolve where used", async () => {
+  await loadYamlLibrary();
   assert.deepEqual(resolve("a: &x\n  k: ${v}\nb: *x\n", { v: 1 }), { a: { k: 1 }, b: { k: 1 } });
 });
 
