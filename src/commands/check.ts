@@ -73,10 +73,13 @@ export async function fetchLatestVersions(url: string, cliVersion: string, uuid:
 async function defaultInstallObjects(deps: Deps, g: GlobalOptions): Promise<KubeObject[]> {
   const [{ run }, { memoryIo }] = await Promise.all([import("../cli.js"), import("../io.js")]);
   const m = memoryIo();
-  const code = await run(["install", "--ignore-cluster", "-L", g.linkerdNamespace], { ...deps, io: m.io });
+  const code = await run(["install", "--ignore-cluster", "-L", g.linkerdNamespace, "-o", "json"], { ...deps, io: m.io });
   if (code !== 0) throw new Error(`Error rendering install manifest: ${m.stderr().trim().replace(/^error: /, "")}`);
-  return parseAllDocuments(m.stdout())
-    .map((d) => d.toJS() as KubeObject | null)
+  const out = m.stdout();
+  // JSON (a List) parses far faster than the YAML stream; accept either.
+  const docs = out.trimStart().startsWith("{") ? [JSON.parse(out) as { kind?: string; items?: KubeObject[] }] : parseAllDocuments(out).map((d) => d.toJS() as KubeObject);
+  return docs
+    .flatMap((d) => (d && (d as { kind?: string }).kind === "List" ? ((d as { items?: KubeObject[] }).items ?? []) : [d as KubeObject]))
     .filter((o): o is KubeObject => Boolean(o?.kind && o.metadata?.name));
 }
 
