@@ -33,7 +33,7 @@ export function spinner(io: Io): Spinner {
       if (s) return show();
       loading ??= import("ora").then(({ default: ora }) => {
         s = ora({
-          stream: io.stderr as unknown as NodeJS.WritableStream,
+          stream: withColumns(io.stderr as unknown as NodeJS.WriteStream),
           spinner: { interval: 100, frames: ["|", "/", "-", "\\"] },
           color: false,
           discardStdin: false,
@@ -47,4 +47,15 @@ export function spinner(io: Io): Spinner {
       show();
     },
   };
+}
+
+/** ora divides by the terminal's width; a pseudo-terminal may report 0 columns. */
+function withColumns(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  return new Proxy(stream, {
+    get(target, prop) {
+      if (prop === "columns") return target.columns || 80;
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
