@@ -1,4 +1,4 @@
-import type { Cluster } from "../kube/cluster.js";
+import type { ClusterApi as Cluster } from "../kube/cluster.js";
 
 /** The proxy's admin port, where `/metrics` is served. */
 export const PROXY_ADMIN_PORT = 4191;
