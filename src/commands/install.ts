@@ -106,17 +106,26 @@ Examples:
 Values can be changed with --set, --set-string, --set-file and -f/--values, as with Helm;
 templates/values.yaml lists and explains every value. Targets Linkerd ${LINKERD_VERSION}.`,
     )
-    .option("--crds", "render only the Linkerd CRDs (apply them before the control plane)", false)
-    .option("--ignore-cluster", "render without looking at a cluster (no checks for an existing installation, default API server ports)", false)
+    .option("--crds", "render only the Linkerd CRDs (apply them before the control plane)")
+    .option("--ignore-cluster", "render without looking at a cluster (no checks for an existing installation, default API server ports)")
     .addOption(new Option("-o, --output <format>", "output format").choices(["yaml", "json"]).default("yaml"))
-    .option("-f, --values <file>", "YAML file of values (repeatable, later files win; - reads stdin)", collect, [])
-    .option("--set <key=value>", "set values: key=value, with commas between pairs (repeatable)", collect, [])
-    .option("--set-string <key=value>", "like --set, but every value is a string", collect, [])
-    .option("--set-file <key=path>", "like --set, but each value is the contents of the file named (key=path)", collect, []);
+    .option("-f, --values <file>", "YAML file of values (repeatable, later files win; - reads stdin)", collect)
+    .option("--set <key=value>", "set values: key=value, with commas between pairs (repeatable)", collect)
+    .option("--set-string <key=value>", "like --set, but every value is a string", collect)
+    .option("--set-file <key=path>", "like --set, but each value is the contents of the file named (key=path)", collect);
   addInstallFlags(cmd, INSTALL_ONLY_FLAGS);
   addInstallFlags(cmd, INSTALL_UPGRADE_FLAGS);
   addFlags(cmd, PROXY_FLAGS);
-  cmd.allowExcessArguments(false).action(async (opts: InstallOptions) => {
+  cmd.allowExcessArguments(false).action(async (given: Partial<InstallOptions>) => {
+    const opts: InstallOptions = {
+      crds: Boolean(given.crds),
+      ignoreCluster: Boolean(given.ignoreCluster),
+      output: given.output ?? "yaml",
+      values: given.values ?? [],
+      set: given.set ?? [],
+      setString: given.setString ?? [],
+      setFile: given.setFile ?? [],
+    };
     const namespace = globals(cmd).linkerdNamespace;
     const now = deps.now();
     const certificates = deps.certificates ?? ((await import("../tls/index.js")) as CertificateSource);
@@ -147,8 +156,8 @@ templates/values.yaml lists and explains every value. Targets Linkerd ${LINKERD_
     // Defaults, then the flags the user set: install-only, install/upgrade, proxy.
     const values = defaultValues();
     const files: CredentialFiles = {};
-    const given = (name: string) => (cmd.getOptionValueSource(camel(name)) === "cli" ? cmd.getOptionValue(camel(name)) : undefined);
-    applyInstallFlags({ values, files }, [...INSTALL_ONLY_FLAGS, ...INSTALL_UPGRADE_FLAGS], given);
+    const flagValue = (name: string) => (cmd.getOptionValueSource(camel(name)) === "cli" ? cmd.getOptionValue(camel(name)) : undefined);
+    applyInstallFlags({ values, files }, [...INSTALL_ONLY_FLAGS, ...INSTALL_UPGRADE_FLAGS], flagValue);
     for (const w of applySetFlags(values as unknown as FlagValues, cmd, PROXY_FLAGS, deps.env)) deps.io.stderr.write(`${w}\n`);
 
     let externalIssuer: ExternalIssuer | undefined;
