@@ -23,10 +23,10 @@ const files = (explicit.length ? explicit : walk("test")).sort();
 const unit = files.filter((f) => !needsCluster(f));
 const clustered = unitOnly ? [] : files.filter(needsCluster);
 
-function runNodeTest(list, env = {}) {
+function runNodeTest(list, { env = {}, concurrency = 2 } = {}) {
   if (list.length === 0) return Promise.resolve(0);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...list], {
+    const child = spawn(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...list], {
       stdio: "inherit",
       env: { ...process.env, ...env, FORCE_COLOR: "0" },
     });
@@ -48,7 +48,8 @@ if (clustered.length) {
   process.once("SIGINT", () => stop().finally(() => process.exit(130)));
   process.once("SIGTERM", () => stop().finally(() => process.exit(143)));
   try {
-    code = (await runNodeTest(clustered, cluster.env)) || code;
+    // One file at a time: files that install Linkerd share cluster-wide objects (CRDs, webhook configurations).
+    code = (await runNodeTest(clustered, { env: cluster.env, concurrency: 1 })) || code;
   } finally {
     await stop();
   }
