@@ -18,7 +18,16 @@ let library: YamlLibrary | undefined;
  * Loading it costs tens of milliseconds, so the common path of `install` does without.
  */
 export async function loadYamlLibrary(): Promise<YamlLibrary> {
-  return (library ??= await import("yaml"));
+  return (library ??= namedExports(await import("yaml")));
+}
+
+/**
+ * The module's named exports. Bundled (dist/), `yaml` is its CommonJS build and a dynamic import
+ * gives `{ default: exports }`; under plain Node the names are on the namespace itself.
+ */
+export function namedExports<T extends object>(ns: T): T {
+  const d = (ns as { default?: unknown }).default;
+  return d && typeof d === "object" && !("parse" in ns) ? (d as T) : ns;
 }
 
 class Unsupported extends Error {}

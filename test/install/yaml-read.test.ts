@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { loadYamlLibrary, readYamlDocuments, readYamlSubset } from "../../src/install/yaml-read.js";
+import { loadYamlLibrary, namedExports, readYamlDocuments, readYamlSubset } from "../../src/install/yaml-read.js";
 import { templatesDir } from "../../src/paths.js";
 
 const viaLibrary = (text: string) => parseAllDocuments(text).map((d) => d.toJS({ maxAliasCount: -1 })).filter((d) => d !== null);
@@ -53,4 +53,12 @@ test("readYamlDocuments needs the yaml library outside the subset, then falls ba
   await loadYamlLibrary();
   assert.deepEqual(readYamlDocuments("a: &x {k: 1}\nb: *x\n", "t"), [{ a: { k: 1 }, b: { k: 1 } }]);
   assert.throws(() => readYamlDocuments("a: [1\n", "template x.yaml"), /^MeshError: template x\.yaml: /);
+});
+
+test("namedExports finds a CommonJS module's exports behind `default` (how the bundle imports yaml)", () => {
+  const lib = { parse: () => 1 };
+  assert.equal(namedExports({ default: lib }), lib);
+  assert.equal(namedExports(lib), lib);
+  const both = { parse: () => 2, default: lib };
+  assert.equal(namedExports(both), both);
 });
