@@ -600,3 +600,20 @@ test("--registry (or LINKERD_DOCKER_REGISTRY) moves every image", async () => {
     for (const i of images) assert.match(i, /^registry\.example\/l5d\//);
   }
 });
+
+test("--identity-external-ca leaves out the trust-roots ConfigMap; enablePSP adds the PSP, its Role and RoleBinding after the podmonitors", async () => {
+  const ca = docs((await runInstall(["install", "--ignore-cluster", "--identity-external-ca"])).stdout);
+  assert.ok(!ids(ca).includes("ConfigMap/linkerd-identity-trust-roots"));
+  assert.equal(ca.length, 41);
+  const psp = ids(docs((await runInstall(["install", "--ignore-cluster", "--set", "enablePSP=true,podMonitor.enabled=true,podMonitor.proxy.enabled=false"])).stdout));
+  const at = psp.indexOf("PodSecurityPolicy/linkerd-linkerd-control-plane");
+  assert.deepEqual(psp.slice(at - 1, at + 4), [
+    "MutatingWebhookConfiguration/linkerd-proxy-injector-webhook-config",
+    "PodSecurityPolicy/linkerd-linkerd-control-plane",
+    "Role/linkerd-psp",
+    "RoleBinding/linkerd-psp",
+    "ConfigMap/linkerd-config",
+  ]);
+  assert.deepEqual(psp.filter((id) => id.startsWith("PodMonitor/")), ["PodMonitor/linkerd-controller", "PodMonitor/linkerd-service-mirror"]);
+  assert.ok(psp.indexOf("PodMonitor/linkerd-service-mirror") < psp.indexOf("ClusterRole/linkerd-linkerd-proxy-injector"));
+});
