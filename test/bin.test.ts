@@ -1,0 +1,31 @@
+// The built program (dist/, made by `npm run build`, which `npm test` runs first), as a user runs it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const bin = fileURLToPath(new URL("../bin/mesh.js", import.meta.url));
+
+test("bin/mesh.js runs the bundled CLI", () => {
+  const r = spawnSync(process.execPath, [bin, "version", "--client", "--short"], { encoding: "utf8" });
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout, "stable-2.14.10\n");
+});
+
+test("a reader that stops early (mesh install | head) ends mesh quietly", async () => {
+  const child = spawn(process.execPath, [bin, "install", "--crds", "--ignore-cluster"], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (c: Buffer) => (stderr += c));
+  await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+  child.stdout.destroy(); // like `head -1` exiting: the next write gets EPIPE
+  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+  assert.equal(code, 0);
+  assert.doesNotMatch(stderr, /EPIPE|\n\s+at /);
+});
+
+test("a usage error exits 2 with one line on stderr and nothing on stdout", () => {
+  const r = spawnSync(process.execPath, [bin, "install", "--no-such-flag"], { encoding: "utf8" });
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /^error: unknown option '--no-such-flag'\n/);
+});
