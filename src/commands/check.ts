@@ -89,23 +89,17 @@ export const checkCommand = (deps: Deps) =>
     .addHelpText(
       "after",
       `
-The check command performs a series of checks to validate that the CLI and
-control plane are configured correctly. If a check fails, it prints what is
-wrong and exits with code 1.
+Runs Linkerd's health checks (and a few of mesh's own) against the cluster
+and prints one line per check. Exit code 1 when any check fails.
 
 Examples:
-  # Check that the Linkerd control plane is up and running
-  mesh check
-
-  # Check that the Linkerd control plane can be installed in the "test" namespace
-  mesh check --pre --linkerd-namespace test
-
-  # Check that the Linkerd data plane proxies in the "app" namespace are up and running
-  mesh check --proxy --namespace app`,
+  mesh check                              # after install: is the control plane healthy?
+  mesh check --pre -L test                # before install, into namespace "test"
+  mesh check --proxy -n app               # are the proxies in namespace "app" healthy?`,
     )
-    .option("--pre", "only run pre-installation checks, to determine if the control plane can be installed", false)
-    .option("--crds", "only run checks which determine if the Linkerd CRDs have been installed", false)
-    .option("--proxy", "only run data-plane checks, to determine if the data plane is healthy", false)
+    .option("--pre", "checks to run before installing: can the control plane go into this cluster?", false)
+    .option("--crds", "only check that the Linkerd CRDs are in place", false)
+    .option("--proxy", "only check the data plane: the meshed pods and their proxies", false)
     .option("-n, --namespace <ns>", "namespace to use for --proxy checks (default: all namespaces)", "")
     .option("--linkerd-cni-enabled", "with --pre, assume the linkerd-cni plugin is already installed", false)
     .addOption(new Option("--cni-namespace <ns>", "namespace in which the linkerd-cni plugin is installed").default("linkerd-cni").argParser(parseNamespace))
