@@ -96,74 +96,123 @@ export async function fetchWithUndici(url: string): Promise<AsyncIterable<Buffer
 }
 
 /**
- * Collects output; past `threshold` characters it moves to a temporary file. Nothing
- * reaches stdout until `flush`, so a failure midway leaves stdout empty.
+ * Collects output, encoded into large buffers (off the JavaScript heap, so holding tens of
+ * megabytes costs the garbage collector nothing); past `threshold` bytes it moves to a
+ * temporary file. Nothing reaches stdout until `flush`, so a failure midway leaves stdout
+ * empty. Callers write many small pieces (slices of the input, shared sidecar text): they
+ * are copied straight into the current buffer, never concatenated into strings.
  */
+const PENDING_CHARS = 256 * 1024;
+
 export class HeldOutput {
-  private parts: string[] = [];
+  private chunks: Buffer[] = [];
+  private buf: Buffer;
+  private off = 0;
   private size = 0;
   private fd: number | undefined;
   private dir: string | undefined;
-  private lastChar = "";
+  private lastChar = -1;
+  private pending: string[] = [];
+  private pendingChars = 0;
 
-  constructor(private readonly threshold = 64 * 1024 * 1024) {}
+  constructor(
+    private readonly threshold = 64 * 1024 * 1024,
+    private readonly chunkSize = 4 * 1024 * 1024,
+  ) {
+    this.buf = Buffer.allocUnsafe(chunkSize);
+  }
 
   write(s: string): void {
-    if (!s) return;
-    this.lastChar = s[s.length - 1];
-    if (this.fd !== undefined) {
-      writeSync(this.fd, s);
-      return;
+    const len = s.length;
+    if (len === 0) return;
+    this.lastChar = s.charCodeAt(len - 1);
+    this.pending.push(s);
+    this.pendingChars += len;
+    if (this.pendingChars >= PENDING_CHARS) this.encodePending();
+  }
+
+  /** Encodes the pending pieces: one join and one copy into the buffer for many small writes. */
+  private encodePending(): void {
+    if (this.pendingChars === 0) return;
+    const s = this.pending.length === 1 ? this.pending[0] : this.pending.join("");
+    this.pending = [];
+    this.pendingChars = 0;
+    const len = s.length;
+    // a UTF-16 code unit is at most 3 bytes of UTF-8
+    if (len * 3 > this.buf.length - this.off) {
+      this.seal();
+      if (len * 3 > this.chunkSize) {
+        const b = Buffer.from(s, "utf8");
+        this.size += b.length;
+        this.keep(b);
+        return;
+      }
     }
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size > this.threshold) {
+    const n = this.buf.write(s, this.off);
+    this.off += n;
+    this.size += n;
+  }
+
+  /** Ends the current buffer (keeping what it holds) and starts a new one. */
+  private seal(): void {
+    if (this.off === 0) return;
+    const used = this.buf.subarray(0, this.off);
+    this.buf = Buffer.allocUnsafe(this.chunkSize);
+    this.off = 0;
+    this.keep(used);
+  }
+
+  private keep(b: Buffer): void {
+    if (this.fd === undefined && this.size > this.threshold) {
       this.dir = mkdtempSync(join(tmpdir(), "mesh-inject-"));
       this.fd = openSync(join(this.dir, "out"), "w");
-      for (const p of this.parts) writeSync(this.fd, p);
-      this.parts = [];
+      for (const c of this.chunks) writeAll(this.fd, c);
+      this.chunks = [];
     }
+    if (this.fd !== undefined) writeAll(this.fd, b);
+    else this.chunks.push(b);
   }
 
   get endsWithNewline(): boolean {
-    return this.lastChar === "" || this.lastChar === "\n";
+    return this.lastChar === -1 || this.lastChar === 10;
   }
 
   get empty(): boolean {
-    return this.lastChar === "";
+    return this.lastChar === -1;
   }
 
   /** Writes everything to `out`, honouring back-pressure. */
   async flush(out: Pick<Writable, "write">): Promise<void> {
     const w = out as Partial<Writable> & Pick<Writable, "write">;
-    const put = async (s: string | Buffer) => {
-      if (!w.write(s) && typeof w.once === "function") await new Promise<void>((r) => w.once!("drain", () => r()));
+    const put = async (b: Buffer) => {
+      if (!w.write(b) && typeof w.once === "function") await new Promise<void>((r) => w.once!("drain", () => r()));
     };
+    this.encodePending();
+    this.seal();
     if (this.fd === undefined) {
-      // one write per ~1 MB, not per document
-      let batch = "";
-      for (const p of this.parts) {
-        batch += p;
-        if (batch.length >= 1 << 20) {
-          await put(batch);
-          batch = "";
-        }
-      }
-      if (batch) await put(batch);
-      this.parts = [];
+      const chunks = this.chunks;
+      this.chunks = [];
+      for (const c of chunks) await put(c);
       return;
     }
     closeSync(this.fd);
     this.fd = undefined;
-    for await (const chunk of createReadStream(join(this.dir!, "out"), { highWaterMark: 1024 * 1024 })) await put(chunk as Buffer);
+    for await (const chunk of createReadStream(join(this.dir!, "out"), { highWaterMark: 4 * 1024 * 1024 })) await put(chunk as Buffer);
     this.discard();
   }
 
   discard(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-    this.parts = [];
+    this.chunks = [];
+    this.pending = [];
+    this.pendingChars = 0;
+    this.off = 0;
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
   }
+}
+
+function writeAll(fd: number, b: Buffer): void {
+  for (let o = 0; o < b.length; ) o += writeSync(fd, b, o, b.length - o);
 }

@@ -47,7 +47,7 @@ export async function runPipeline(inputs: Input[], mode: Mode, cfg: InjectConfig
         }
         first = false;
         out.write(d.sep);
-        out.write(r.text);
+        for (const p of r.parts) out.write(p);
         endsWithSeparator = d.text === "" && d.sep !== "";
       }
     };

@@ -5,13 +5,14 @@
  * returns.
  */
 import { MeshError } from "../errors.js";
-import { EditError, applyEdits } from "./yaml/edit.js";
+import { EditError, applyEdits, editPieces } from "./yaml/edit.js";
 import { DEFAULT_STYLE, emitDocument, type EmitStyle } from "./yaml/emit.js";
 import { FORBIDDEN_CHARS, ScanBail, ScanError, scanDocument } from "./yaml/scan.js";
 import { toJS, type Json, type MapNode, type Node } from "./yaml/tree.js";
 import { InputError } from "./resource.js";
 import { Transformer, type DocOutcome, type InjectConfig } from "./transform.js";
 import { newReport } from "./report.js";
+import { INJECT } from "./annotations.js";
 
 /** Documents larger than this are refused (a `kind: List` can be split into one document per item). */
 export const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024;
@@ -112,7 +113,10 @@ export class DocSplitter {
 export type Mode = "inject" | "uninject";
 
 export interface DocResult extends DocOutcome {
-  text: string;
+  /** The output document (the concatenation of `parts`). */
+  readonly text: string;
+  /** The output document in pieces (slices of the input and inserted text), to write without joining. */
+  parts: string[];
   /** The final document as data (for `-o json`); undefined for an empty document. */
   value?: Json;
 }
@@ -219,7 +223,9 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
     parsed = reEmitted(full.value);
   }
 
-  const snapshot = cfg ? { ...cfg.overrides } : undefined;
+  // the transform may delete the ingress annotation from the shared overrides (see
+  // Transformer.inject); a re-run after re-emission must start from the same state
+  const snapshot = cfg && INJECT in cfg.overrides ? { ...cfg.overrides } : undefined;
   const run = (p: Parsed): { t: Transformer; edits: boolean } => {
     const t = new Transformer(p.text, detectStyle(p.root));
     if (p.root) t.each(p.root, (obj: MapNode, where: string) => (mode === "inject" ? t.inject(obj, where, cfg!) : t.uninject(obj, where)));
@@ -246,16 +252,32 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
     throw e;
   }
 
-  let out: string;
-  if (!res.edits) out = doc.text;
+  let parts: string[];
+  if (!res.edits) parts = [doc.text];
   else {
-    out = applyEdits(parsed.text, res.t.editor.edits);
-    if (noFinalNewline && parsed.original && out.endsWith("\n")) out = out.slice(0, -1);
-    if (crlf && parsed.original) out = out.replace(/\n/g, "\r\n");
+    parts = editPieces(parsed.text, res.t.editor.edits);
+    if (noFinalNewline && parsed.original) dropFinalNewline(parts);
+    if (crlf && parsed.original) parts = [parts.join("").replace(/\n/g, "\r\n")];
   }
-  const result: DocResult = { text: out, ...res.t.outcome };
+  const result: DocResult = {
+    parts,
+    get text() {
+      return parts.length === 1 ? parts[0] : parts.join("");
+    },
+    ...res.t.outcome,
+  };
   if (wantValue && parsed.root) result.value = res.edits ? toJS(scanDocument(applyEdits(parsed.text, res.t.editor.edits))) : toJS(parsed.root);
   return result;
+}
+
+/** Drops the last newline of the text the pieces make up (if it ends with one). */
+function dropFinalNewline(parts: string[]): void {
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const p = parts[i];
+    if (p === "") continue;
+    if (p.endsWith("\n")) parts[i] = p.slice(0, -1);
+    return;
+  }
 }
 
 function reEmitted(value: Json): Parsed {

@@ -26,8 +26,8 @@ import { parseBool, parseGoDuration } from "./go.js";
 import { applyAnnotationOverrides, type InjectValues } from "./overrides.js";
 import { describe, InputError, type Container, type Resource } from "./resource.js";
 import { injectable, injectErrors, newReport, type Report } from "./report.js";
-import { DocEditor, type MapPlan, type SeqPlan } from "./yaml/edit.js";
-import { at, type Json, type MapNode, type Node } from "./yaml/tree.js";
+import { DocEditor, reusable, type MapPlan, type SeqPlan } from "./yaml/edit.js";
+import { at, entry, type Json, type MapNode, type Node } from "./yaml/tree.js";
 
 export interface InjectConfig {
   /** Proxy values after flags (from linkerd-config or defaults). */
@@ -69,6 +69,33 @@ const stripAnnotation = (k: string, v: Node | null) =>
   k.startsWith(PREFIX) && !(k === INJECT && v?.kind === "scalar" && v.value === "disabled");
 const stripLabel = (k: string) => k.startsWith(PREFIX);
 const keepAll = () => false;
+
+/** The containers not named in `names` (the list itself when none is). */
+function without(list: Container[], names: Set<string>): Container[] {
+  for (const c of list) if (names.has(c.name as string)) return list.filter((x) => !names.has(x.name as string));
+  return list;
+}
+
+/**
+ * False when stripping linkerd.io annotations and labels from `holder.metadata` is
+ * certain to change nothing (and to raise nothing): the map is absent or empty, or a
+ * block map whose annotations and labels are absent, empty, or maps without such keys.
+ * Anything else goes through the editor, which decides (and reports shape errors).
+ */
+function metaHasStrippable(holder: MapNode): boolean {
+  const e = entry(holder, "metadata");
+  if (!e || e.value === null) return false;
+  const m = e.value;
+  if (m.kind !== "map" || m.flow) return !(m.kind !== "scalar" && m.flow && (m.kind === "map" ? m.entries.length === 0 : m.items.length === 0));
+  for (const [key, strip] of [["annotations", stripAnnotation], ["labels", stripLabel]] as const) {
+    const c = entry(m, key);
+    if (!c || c.value === null) continue;
+    const v = c.value;
+    if (v.kind !== "map") return true;
+    for (const x of v.entries) if (strip(x.key, x.value)) return true;
+  }
+  return false;
+}
 
 function strippedAnnotations(ann: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -154,6 +181,131 @@ function badNetwork(networks: string | undefined): string | undefined {
 function hasOverrides(ann: Record<string, string>): boolean {
   for (const k in ann) if (k.startsWith("config.") || k === INJECT) return true;
   return false;
+}
+
+/**
+ * The proxy values of one pod (config, then the pod's inbound ports and `config.*`
+ * annotations), with what they decide: cached per config and distinct input, so a stream
+ * of similar workloads computes them, and renders their sidecar, once.
+ */
+interface PodValues {
+  values: ProxyTemplateValues;
+  /** Messages (without the `kind/name: ` prefix) about ignored annotation values. */
+  warnings: string[];
+  badNetwork: string | undefined;
+  proxyVersion: string;
+  trustRootSha: string;
+  /** Sidecars rendered from these values, by first container's capabilities, SA mount, close-wait and debug values. */
+  sidecars: Map<string, Sidecar>;
+}
+
+/** What --manual adds to a pod's spec: plans whose values are shared (and whose rendered text is memoised, see `reusable`). */
+interface Sidecar {
+  warnings: string[];
+  initPlan: SeqPlan;
+  containersPlan: SeqPlan;
+  volumesPlan: SeqPlan;
+}
+
+const MAX_CACHED_PODS = 256;
+const podCache = new WeakMap<InjectConfig, Map<string, PodValues>>();
+const removeContainers = named(REMOVED_CONTAINERS);
+const removeInitContainers = named(REMOVED_INIT_CONTAINERS);
+const removeVolumes = named(REMOVED_VOLUMES);
+
+function podValues(cfg: InjectConfig, containers: Container[], annotations: Record<string, string>, overridden: boolean): PodValues {
+  const inbound = podInboundPorts(containers);
+  // applyAnnotationOverrides reads the annotations and, for opaque ports, the containers' ports
+  let key = inbound;
+  if (overridden) {
+    key += `\0${JSON.stringify(annotations)}`;
+    if (A.opaquePorts in annotations) key += `\0${JSON.stringify(containers.map((c) => c.ports ?? null))}`;
+  }
+  let cache = podCache.get(cfg);
+  if (!cache) podCache.set(cfg, (cache = new Map()));
+  let pv = cache.get(key);
+  if (pv) return pv;
+  const values = clone(cfg.values) as ProxyTemplateValues;
+  values.proxy = { ...(values.proxy ?? {}), podInboundPorts: inbound };
+  const warnings: string[] = [];
+  if (overridden) applyAnnotationOverrides(values, annotations, containers as never, (m) => warnings.push(m));
+  pv = {
+    values,
+    warnings,
+    badNetwork: badNetwork(values.clusterNetworks),
+    proxyVersion: proxyVersion(values),
+    trustRootSha: trustRootSha(values.identityTrustAnchorsPEM ?? ""),
+    sidecars: new Map(),
+  };
+  if (cache.size >= MAX_CACHED_PODS) cache.clear();
+  cache.set(key, pv);
+  return pv;
+}
+
+const shaMemo = new Map<string, string>();
+function trustRootSha(pem: string): string {
+  let h = shaMemo.get(pem);
+  if (h === undefined) {
+    h = createHash("sha256").update(pem).digest("hex");
+    if (shaMemo.size > 16) shaMemo.clear();
+    shaMemo.set(pem, h);
+  }
+  return h;
+}
+
+/** The sidecar for a pod with values `pv` whose first container is `first`. */
+function sidecar(cfg: InjectConfig, pv: PodValues, first: Container | undefined, cw: string | undefined, dbg: string | undefined): Sidecar {
+  const caps = asObj(asObj(asObj(first?.securityContext)?.capabilities));
+  const add = caps ? asList(caps.add).map(String) : [];
+  const drop = caps ? asList(caps.drop).map(String) : [];
+  const sa = asList(first?.volumeMounts).map(asObj).find((m) => m?.mountPath === SA_MOUNT_PATH);
+  const saName = sa ? String(sa.name ?? "") : "";
+  const saRO = sa ? sa.readOnly === true : false;
+  const key = `${caps ? JSON.stringify([add, drop]) : ""}\0${sa ? JSON.stringify([saName, saRO]) : ""}\0${cw ?? "\u0001"}\0${dbg ?? "\u0001"}`;
+  let out = pv.sidecars.get(key);
+  if (out) return out;
+  const warnings: string[] = [];
+  const values: ProxyTemplateValues = { ...pv.values };
+  const proxy = (values.proxy = { ...(values.proxy ?? {}) });
+  const proxyInit = (values.proxyInit = { ...(values.proxyInit ?? {}) });
+  if (caps) {
+    proxy.capabilities = { add, drop };
+    proxyInit.capabilities = { add, drop: drop.filter((d) => d !== "NET_RAW" && d !== "NET_ADMIN") };
+  }
+  if (sa) {
+    proxy.saMountPath = { name: saName, mountPath: SA_MOUNT_PATH, readOnly: saRO };
+    proxyInit.saMountPath = proxy.saMountPath;
+  }
+  if (cw) {
+    const ns = parseGoDuration(cw);
+    if (ns === undefined) warnings.push(`invalid duration value used for the ${A.closeWaitTimeout} annotation: ${cw}`);
+    else proxyInit.closeWaitTimeoutSecs = Math.trunc(ns / 1e9);
+  }
+  let debug: Json | undefined;
+  if (dbg) {
+    const on = parseBool(dbg);
+    if (on === undefined) warnings.push(`unrecognized value used for the ${A.enableDebugSidecar} annotation: ${dbg}`);
+    // Linkerd 2.14 builds the debug container from the config, not the pod's debug-image annotations
+    if (on) debug = debugContainer({ ...cfg.values, linkerdVersion: values.linkerdVersion }) as unknown as Json;
+  }
+  const ctx = { namespace: cfg.namespace };
+  const proxyC = proxyContainer(values, ctx) as unknown as Json;
+  const init = initContainer(values, ctx) as unknown as Json;
+  const volumes = proxyVolumes(values) as unknown as Json[];
+  const awaitOn = Boolean(proxy.await);
+  out = {
+    warnings,
+    initPlan: { remove: removeInitContainers, back: reusable([init]) },
+    containersPlan: {
+      remove: removeContainers,
+      front: reusable(awaitOn ? [proxyC] : []),
+      back: reusable([...(debug ? [debug] : []), ...(awaitOn ? [] : [proxyC])]),
+    },
+    volumesPlan: { remove: removeVolumes, back: reusable(volumes) },
+  };
+  if (pv.sidecars.size >= 16) pv.sidecars.clear();
+  pv.sidecars.set(key, out);
+  return out;
 }
 
 export class Transformer {
@@ -256,8 +408,8 @@ export class Transformer {
     const pod = res.pod;
     const projection = Boolean(cfg.values.identity?.serviceAccountTokenProjection);
     // the pod as Linkerd sees it after its silent uninject
-    const containers = pod.containers.filter((c) => !REMOVED_CONTAINERS.has(c.name as string));
-    const initContainers = pod.initContainers.filter((c) => !REMOVED_INIT_CONTAINERS.has(c.name as string));
+    const containers = without(pod.containers, REMOVED_CONTAINERS);
+    const initContainers = without(pod.initContainers, REMOVED_INIT_CONTAINERS);
     const podCp = CONTROL_PLANE_COMPONENT_LABEL in pod.labels;
     const annotations = podCp ? { ...pod.annotations } : strippedAnnotations(pod.annotations);
     r.annotatable = true;
@@ -291,7 +443,7 @@ export class Transformer {
       ed.seq(pod.spec, "containers", { remove: named(REMOVED_CONTAINERS) }, `${pod.path}.spec.containers`);
       ed.seq(pod.spec, "volumes", { remove: named(REMOVED_VOLUMES) }, `${pod.path}.spec.volumes`);
     };
-    if (wlStrip) ed.map(res.node, "metadata", { children: [["annotations", { remove: stripAnnotation }], ["labels", { remove: stripLabel }]] }, "metadata");
+    if (wlStrip && metaHasStrippable(res.node)) ed.map(res.node, "metadata", { children: [["annotations", { remove: stripAnnotation }], ["labels", { remove: stripLabel }]] }, "metadata");
 
     if (!injectable(r)) {
       const errs = injectErrors(r);
@@ -309,14 +461,12 @@ export class Transformer {
     } else if (!cfg.values.proxy?.isIngress) pending[INJECT] = "enabled";
 
     // The per-pod values: only --manual renders them; in annotation mode they are computed
-    // only for the warnings about invalid annotations Linkerd would log.
-    let values = cfg.values as ProxyTemplateValues;
-    if (cfg.manual || hasOverrides(annotations)) {
-      values = clone(cfg.values) as ProxyTemplateValues;
-      values.proxy = { ...(values.proxy ?? {}), podInboundPorts: podInboundPorts(containers) };
-      if (hasOverrides(annotations)) applyAnnotationOverrides(values, annotations, containers as never, (m) => this.outcome.warnings.push(`${r.kind}/${r.name}: ${m}`));
-    }
-    const bad = badNetwork(values.clusterNetworks);
+    // only for the warnings about invalid annotations Linkerd would log. Both are cached per
+    // distinct input (see PodValues): a stream of similar workloads renders its sidecar once.
+    const overridden = hasOverrides(annotations);
+    const pv = cfg.manual || overridden ? podValues(cfg, containers, annotations, overridden) : undefined;
+    if (pv) for (const w of pv.warnings) this.outcome.warnings.push(`${r.kind}/${r.name}: ${w}`);
+    const bad = pv ? pv.badNetwork : badNetwork(cfg.values.clusterNetworks);
     if (bad !== undefined) {
       this.outcome.failures.push(`cannot parse destination get networks: invalid CIDR address: ${bad}`);
       return;
@@ -325,8 +475,8 @@ export class Transformer {
     const setAnn: Record<string, string> = { ...pending };
     const setLabels: Record<string, string> = {};
     if (cfg.manual) {
-      setAnn[PROXY_VERSION] = proxyVersion(values);
-      setAnn[TRUST_ROOT_SHA] = createHash("sha256").update(values.identityTrustAnchorsPEM ?? "").digest("hex");
+      setAnn[PROXY_VERSION] = pv!.proxyVersion;
+      setAnn[TRUST_ROOT_SHA] = pv!.trustRootSha;
       setLabels[CONTROL_PLANE_NS_LABEL] = cfg.namespace;
       if (WORKLOAD_LABEL[res.lkind]) setLabels[WORKLOAD_LABEL[res.lkind]] = res.name;
       setLabels[WORKLOAD_NS_LABEL] = res.namespace;
@@ -340,50 +490,15 @@ export class Transformer {
       return;
     }
 
-    // --manual: the sidecar itself
-    const merged = { ...annotations, ...setAnn };
-    const first = containers[0];
-    const caps = asObj(asObj(asObj(first?.securityContext)?.capabilities));
-    const proxy = values.proxy!;
-    const proxyInit = (values.proxyInit = { ...(values.proxyInit ?? {}) });
-    if (caps) {
-      const add = asList(caps.add).map(String);
-      const drop = asList(caps.drop).map(String);
-      proxy.capabilities = { add, drop };
-      proxyInit.capabilities = { add, drop: drop.filter((d) => d !== "NET_RAW" && d !== "NET_ADMIN") };
-    }
-    const sa = asList(first?.volumeMounts).map(asObj).find((m) => m?.mountPath === SA_MOUNT_PATH);
-    if (sa) {
-      proxy.saMountPath = { name: String(sa.name ?? ""), mountPath: SA_MOUNT_PATH, readOnly: sa.readOnly === true };
-      proxyInit.saMountPath = proxy.saMountPath;
-    }
-    const cw = merged[A.closeWaitTimeout];
-    if (cw) {
-      const ns = parseGoDuration(cw);
-      if (ns === undefined) this.outcome.warnings.push(`${r.kind}/${r.name}: invalid duration value used for the ${A.closeWaitTimeout} annotation: ${cw}`);
-      else proxyInit.closeWaitTimeoutSecs = Math.trunc(ns / 1e9);
-    }
-    let debug: Json | undefined;
-    const dbg = merged[A.enableDebugSidecar];
-    if (dbg) {
-      const on = parseBool(dbg);
-      if (on === undefined) this.outcome.warnings.push(`${r.kind}/${r.name}: unrecognized value used for the ${A.enableDebugSidecar} annotation: ${dbg}`);
-      // Linkerd 2.14 builds the debug container from the config, not the pod's debug-image annotations
-      if (on) debug = debugContainer({ ...cfg.values, linkerdVersion: values.linkerdVersion }) as unknown as Json;
-    }
-    const ctx = { namespace: cfg.namespace };
-    const proxyC = proxyContainer(values, ctx) as unknown as Json;
-    const init = initContainer(values, ctx) as unknown as Json;
-    const volumes = proxyVolumes(values) as unknown as Json[];
-    const awaitOn = Boolean(proxy.await);
-    const containersPlan: SeqPlan = {
-      remove: named(REMOVED_CONTAINERS),
-      front: awaitOn ? [proxyC] : [],
-      back: [...(debug ? [debug] : []), ...(awaitOn ? [] : [proxyC])],
-    };
-    ed.seq(pod.spec, "initContainers", { remove: named(REMOVED_INIT_CONTAINERS), back: [init] }, `${pod.path}.spec.initContainers`);
-    ed.seq(pod.spec, "containers", containersPlan, `${pod.path}.spec.containers`);
-    ed.seq(pod.spec, "volumes", { remove: named(REMOVED_VOLUMES), back: volumes }, `${pod.path}.spec.volumes`);
+    // --manual: the sidecar itself. Linkerd reads two keys of {...annotations, ...setAnn}
+    // (setAnn's own keys are never these two: they come from `pending`).
+    const cw = pending[A.closeWaitTimeout] ?? (overridden ? annotations[A.closeWaitTimeout] : undefined);
+    const dbg = pending[A.enableDebugSidecar] ?? (overridden ? annotations[A.enableDebugSidecar] : undefined);
+    const sc = sidecar(cfg, pv!, containers[0], cw, dbg);
+    for (const w of sc.warnings) this.outcome.warnings.push(`${r.kind}/${r.name}: ${w}`);
+    ed.seq(pod.spec, "initContainers", sc.initPlan, `${pod.path}.spec.initContainers`);
+    ed.seq(pod.spec, "containers", sc.containersPlan, `${pod.path}.spec.containers`);
+    ed.seq(pod.spec, "volumes", sc.volumesPlan, `${pod.path}.spec.volumes`);
   }
 }
 

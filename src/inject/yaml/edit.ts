@@ -35,23 +35,39 @@ export class EditError extends Error {
 
 export function applyEdits(text: string, edits: Edit[]): string {
   if (edits.length === 0) return text;
-  const list = [...edits];
-  const seq = new Map(list.map((e, i) => [e, i]));
-  list.sort(
-    (a, b) =>
-      a.start - b.start ||
-      (a.end === a.start ? 0 : 1) - (b.end === b.start ? 0 : 1) ||
-      (a.rank ?? 0) - (b.rank ?? 0) ||
-      seq.get(a)! - seq.get(b)!,
-  );
-  let out = "";
+  return editPieces(text, edits).join("");
+}
+
+/**
+ * The edited text as a list of pieces (slices of `text` and the edits' texts) whose
+ * concatenation is the result: a caller that writes them out never builds the string.
+ */
+export function editPieces(text: string, edits: Edit[]): string[] {
+  if (edits.length === 0) return [text];
+  const list = edits.length === 1 ? edits : sortEdits(edits);
+  const out: string[] = [];
   let pos = 0;
   for (const e of list) {
     if (e.start < pos) throw new Error(`internal error: overlapping edits at ${e.start}`);
-    out += text.slice(pos, e.start) + e.text;
+    if (e.start > pos) out.push(text.slice(pos, e.start));
+    if (e.text) out.push(e.text);
     pos = e.end;
   }
-  return out + text.slice(pos);
+  if (pos < text.length) out.push(text.slice(pos));
+  return out;
+}
+
+/** Edits in text order; insertions at one offset after removals, by rank, then as recorded. */
+function sortEdits(edits: Edit[]): Edit[] {
+  const list = edits.map((e, i) => ({ e, i }));
+  list.sort(
+    (a, b) =>
+      a.e.start - b.e.start ||
+      (a.e.end === a.e.start ? 0 : 1) - (b.e.end === b.e.start ? 0 : 1) ||
+      (a.e.rank ?? 0) - (b.e.rank ?? 0) ||
+      a.i - b.i,
+  );
+  return list.map((x) => x.e);
 }
 
 export interface MapPlan {
@@ -82,15 +98,41 @@ interface Planned {
 const spaces = (n: number) => " ".repeat(n);
 
 /**
- * Rendered block text of inserted values, memoised: a stream of similar workloads gets the
- * same sidecar again and again, and JSON.stringify is far cheaper than emitting YAML.
+ * Rendered block text of inserted values, memoised. Values marked `reusable` (the sidecar
+ * containers and volumes, shared by every pod with the same inputs) are memoised by
+ * identity, per column and style; other values by their JSON text.
  */
+const idMemo = new WeakMap<object, Map<string, string>>();
+
+/** Marks a value as never mutated again, so its rendered text can be memoised by identity. */
+export function reusable<T extends object>(v: T): T {
+  if (!idMemo.has(v)) idMemo.set(v, new Map());
+  return v;
+}
+
 const renderMemo = new Map<string, string>();
+/**
+ * A rendered text is built by concatenation, which V8 keeps as a tree of pieces; writing
+ * such a string copies it flat first, every time. Flattening it once (ToNumber flattens
+ * its argument in place) makes every later write of a memoised text a plain copy.
+ */
+export function flat(s: string): string {
+  void Number(s);
+  return s;
+}
+
 function memo(kind: string, v: Json, col: number, style: EmitStyle, render: () => string): string {
+  const byId = v !== null && typeof v === "object" ? idMemo.get(v) : undefined;
+  if (byId) {
+    const k = `${kind}|${col}|${style.step}|${style.seqIndent}`;
+    let out = byId.get(k);
+    if (out === undefined) byId.set(k, (out = flat(render())));
+    return out;
+  }
   const key = `${kind}|${col}|${style.step}|${style.seqIndent}|${JSON.stringify(v)}`;
   let out = renderMemo.get(key);
   if (out === undefined) {
-    out = render();
+    out = flat(render());
     if (renderMemo.size > 2000) renderMemo.clear();
     renderMemo.set(key, out);
   }
@@ -98,6 +140,9 @@ function memo(kind: string, v: Json, col: number, style: EmitStyle, render: () =
 }
 const emitSeqMemo = (items: Json[], col: number, style: EmitStyle) => memo("seq", items, col, style, () => emitSeq(items, col, style));
 const emitAfterKeyMemo = (v: Json, col: number, style: EmitStyle) => memo("val", v, col, style, () => emitValueAfterKey(v, col, style));
+
+/** front + back, keeping a reusable list's identity when the other is empty. */
+const joined = (front: Json[], back: Json[]): Json[] => (front.length === 0 ? back : back.length === 0 ? front : [...front, ...back]);
 
 function isEmptyFlow(n: Node | null): boolean {
   return !!n && n.kind !== "scalar" && n.flow && (n.kind === "map" ? n.entries.length === 0 : n.items.length === 0);
@@ -246,7 +291,7 @@ export class DocEditor {
     const front = plan.front ?? [];
     const back = plan.back ?? [];
     if (!e || e.value === null || isEmptyFlow(e.value)) {
-      const items = [...front, ...back];
+      const items = joined(front, back);
       if (!items.length) return { edits: [], emptied: false };
       if (!e) return { edits: [this.insertEntry(parent, key, items, false)], emptied: false };
       if (e.value === null) return { edits: this.replaceEntryValue(parent, e, items), emptied: false };

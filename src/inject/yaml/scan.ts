@@ -109,8 +109,16 @@ class Scanner {
 
   // ---- lines -------------------------------------------------------------------------
 
+  /** The last position skipToContent returned, and the start of its line. */
+  private content = -1;
+  private contentLine = 0;
+
   private lineStartOf(p: number): number {
-    return this.s.lastIndexOf("\n", p - 1) + 1;
+    if (p === this.content) return this.contentLine;
+    // a short backward walk: lastIndexOf is a slow runtime call for the few columns of a line
+    const s = this.s;
+    while (p > 0 && s.charCodeAt(p - 1) !== NL) p--;
+    return p;
   }
 
   private col(p: number): number {
@@ -163,6 +171,10 @@ class Scanner {
           continue;
         }
         throw new ScanBail("tab in indentation", q);
+      }
+      if (p === 0 || s.charCodeAt(p - 1) === NL) {
+        this.content = q;
+        this.contentLine = p;
       }
       return q;
     }
