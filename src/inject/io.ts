@@ -96,81 +96,99 @@ export async function fetchWithUndici(url: string): Promise<AsyncIterable<Buffer
 }
 
 /**
- * Collects output, encoded into large buffers (off the JavaScript heap, so holding tens of
- * megabytes costs the garbage collector nothing); past `threshold` bytes it moves to a
- * temporary file. Nothing reaches stdout until `flush`, so a failure midway leaves stdout
- * empty. Callers write many small pieces (slices of the input, shared sidecar text): they
- * are copied straight into the current buffer, never concatenated into strings.
+ * Collects output; nothing reaches stdout until `flush`, so a failure midway leaves stdout
+ * empty. Writers hand it many pieces: slices of the input, and the same large sidecar
+ * texts again and again. It holds them compactly: small pieces joined into strings of
+ * ~64K characters, large ones encoded once and held by reference (so 40 MB of injected
+ * output costs a few MB of memory, and no page of it is touched before `flush`). Past
+ * `threshold` bytes held it moves everything to a temporary file, so memory stays flat.
  */
-const PENDING_CHARS = 256 * 1024;
+const JOIN_CHARS = 64 * 1024;
+const ENCODED_MIN_CHARS = 1024;
+const ENCODED_MAX_BYTES = 8 * 1024 * 1024;
+const STAGE_BYTES = 1024 * 1024;
 
 export class HeldOutput {
-  private chunks: Buffer[] = [];
-  private buf: Buffer;
-  private off = 0;
-  private size = 0;
-  private fd: number | undefined;
-  private dir: string | undefined;
-  private lastChar = -1;
+  /** The output so far, in order: joined small pieces and encoded large ones. */
+  private segs: (string | Buffer)[] = [];
   private pending: string[] = [];
   private pendingChars = 0;
+  /** Encoded large pieces, by text (V8 keeps a string's hash, so a repeated piece is found at once). */
+  private encoded = new Map<string, Buffer>();
+  private encodedBytes = 0;
+  /** Memory held (string characters, bytes of distinct buffers). */
+  private held = 0;
+  private fd: number | undefined;
+  private dir: string | undefined;
+  /** The staging buffer of the file (after spilling). */
+  private stage: Buffer | undefined;
+  private stageOff = 0;
+  private lastChar = -1;
 
-  constructor(
-    private readonly threshold = 64 * 1024 * 1024,
-    private readonly chunkSize = 4 * 1024 * 1024,
-  ) {
-    this.buf = Buffer.allocUnsafe(chunkSize);
-  }
+  constructor(private readonly threshold = 64 * 1024 * 1024) {}
 
   write(s: string): void {
     const len = s.length;
     if (len === 0) return;
     this.lastChar = s.charCodeAt(len - 1);
-    this.pending.push(s);
-    this.pendingChars += len;
-    if (this.pendingChars >= PENDING_CHARS) this.encodePending();
+    if (len < ENCODED_MIN_CHARS) {
+      this.pending.push(s);
+      this.pendingChars += len;
+      if (this.pendingChars >= JOIN_CHARS) this.joinPending();
+      return;
+    }
+    this.joinPending();
+    let b = this.encoded.get(s);
+    if (b === undefined) {
+      b = Buffer.from(s, "utf8");
+      if (this.encodedBytes + b.length > ENCODED_MAX_BYTES) {
+        this.encoded.clear();
+        this.encodedBytes = 0;
+      }
+      this.encoded.set(s, b);
+      this.encodedBytes += b.length;
+      this.held += b.length;
+    }
+    this.hold(b);
   }
 
-  /** Encodes the pending pieces: one join and one copy into the buffer for many small writes. */
-  private encodePending(): void {
+  private joinPending(): void {
     if (this.pendingChars === 0) return;
     const s = this.pending.length === 1 ? this.pending[0] : this.pending.join("");
     this.pending = [];
     this.pendingChars = 0;
-    const len = s.length;
-    // a UTF-16 code unit is at most 3 bytes of UTF-8
-    if (len * 3 > this.buf.length - this.off) {
-      this.seal();
-      if (len * 3 > this.chunkSize) {
-        const b = Buffer.from(s, "utf8");
-        this.size += b.length;
-        this.keep(b);
+    this.held += s.length;
+    this.hold(s);
+  }
+
+  private hold(seg: string | Buffer): void {
+    if (this.fd !== undefined) {
+      this.toFile(seg);
+      return;
+    }
+    this.segs.push(seg);
+    if (this.held > this.threshold) {
+      this.dir = mkdtempSync(join(tmpdir(), "mesh-inject-"));
+      this.fd = openSync(join(this.dir, "out"), "w");
+      this.stage = Buffer.allocUnsafe(STAGE_BYTES);
+      for (const x of this.segs) this.toFile(x);
+      this.segs = [];
+    }
+  }
+
+  /** Appends a segment to the temporary file, through the staging buffer. */
+  private toFile(seg: string | Buffer): void {
+    const stage = this.stage!;
+    const max = typeof seg === "string" ? seg.length * 3 : seg.length;
+    if (max > stage.length - this.stageOff) {
+      writeAll(this.fd!, stage.subarray(0, this.stageOff));
+      this.stageOff = 0;
+      if (max > stage.length) {
+        writeAll(this.fd!, typeof seg === "string" ? Buffer.from(seg, "utf8") : seg);
         return;
       }
     }
-    const n = this.buf.write(s, this.off);
-    this.off += n;
-    this.size += n;
-  }
-
-  /** Ends the current buffer (keeping what it holds) and starts a new one. */
-  private seal(): void {
-    if (this.off === 0) return;
-    const used = this.buf.subarray(0, this.off);
-    this.buf = Buffer.allocUnsafe(this.chunkSize);
-    this.off = 0;
-    this.keep(used);
-  }
-
-  private keep(b: Buffer): void {
-    if (this.fd === undefined && this.size > this.threshold) {
-      this.dir = mkdtempSync(join(tmpdir(), "mesh-inject-"));
-      this.fd = openSync(join(this.dir, "out"), "w");
-      for (const c of this.chunks) writeAll(this.fd, c);
-      this.chunks = [];
-    }
-    if (this.fd !== undefined) writeAll(this.fd, b);
-    else this.chunks.push(b);
+    this.stageOff += typeof seg === "string" ? stage.write(seg, this.stageOff) : seg.copy(stage, this.stageOff);
   }
 
   get endsWithNewline(): boolean {
@@ -181,33 +199,66 @@ export class HeldOutput {
     return this.lastChar === -1;
   }
 
-  /** Writes everything to `out`, honouring back-pressure. */
+  /**
+   * Writes everything to `out` in chunks of about 1 MB, honouring back-pressure. A real
+   * stream gets one reused buffer (each chunk is written before the next is copied in);
+   * anything else gets a fresh buffer per chunk.
+   */
   async flush(out: Pick<Writable, "write">): Promise<void> {
     const w = out as Partial<Writable> & Pick<Writable, "write">;
-    const put = async (b: Buffer) => {
-      if (!w.write(b) && typeof w.once === "function") await new Promise<void>((r) => w.once!("drain", () => r()));
+    const stream = typeof w.once === "function" && typeof w.writableLength === "number";
+    const put = (b: Buffer): Promise<void> | undefined => {
+      // a failed write (EPIPE…) is the stream's 'error' event to report, not ours
+      if (stream) return new Promise<void>((resolve) => void w.write(b, () => resolve()));
+      if (!w.write(b) && typeof w.once === "function") return new Promise<void>((r) => w.once!("drain", () => r()));
+      return undefined;
     };
-    this.encodePending();
-    this.seal();
-    if (this.fd === undefined) {
-      const chunks = this.chunks;
-      this.chunks = [];
-      for (const c of chunks) await put(c);
+    this.joinPending();
+    if (this.fd !== undefined) {
+      writeAll(this.fd, this.stage!.subarray(0, this.stageOff));
+      closeSync(this.fd);
+      this.fd = undefined;
+      this.stage = undefined;
+      for await (const chunk of createReadStream(join(this.dir!, "out"), { highWaterMark: 4 * 1024 * 1024 })) await put(chunk as Buffer);
+      this.discard();
       return;
     }
-    closeSync(this.fd);
-    this.fd = undefined;
-    for await (const chunk of createReadStream(join(this.dir!, "out"), { highWaterMark: 4 * 1024 * 1024 })) await put(chunk as Buffer);
-    this.discard();
+    const segs = this.segs;
+    this.segs = [];
+    this.encoded.clear();
+    let buf = Buffer.allocUnsafe(STAGE_BYTES);
+    let off = 0;
+    const send = async () => {
+      if (off === 0) return;
+      await put(buf.subarray(0, off));
+      if (!stream) buf = Buffer.allocUnsafe(STAGE_BYTES);
+      off = 0;
+    };
+    for (let i = 0; i < segs.length; i++) {
+      const seg = segs[i];
+      const max = typeof seg === "string" ? seg.length * 3 : seg.length;
+      if (max > buf.length - off) {
+        await send();
+        if (max > buf.length) {
+          await put(typeof seg === "string" ? Buffer.from(seg, "utf8") : seg);
+          continue;
+        }
+      }
+      off += typeof seg === "string" ? buf.write(seg, off) : seg.copy(buf, off);
+    }
+    await send();
   }
 
   discard(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-    this.chunks = [];
+    this.stage = undefined;
+    this.segs = [];
     this.pending = [];
     this.pendingChars = 0;
-    this.off = 0;
+    this.encoded.clear();
+    this.encodedBytes = 0;
+    this.held = 0;
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
   }
