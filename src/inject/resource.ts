@@ -27,6 +27,8 @@ export const POD_TEMPLATE_PATH: Record<string, string[]> = {
   pod: [],
 };
 
+const POD_TEMPLATE_DOTTED: Record<string, string> = Object.fromEntries(Object.entries(POD_TEMPLATE_PATH).map(([k, v]) => [k, v.join(".")]));
+
 export type JsObj = { [k: string]: Json };
 
 export interface Container extends JsObj {}
@@ -128,7 +130,8 @@ export function describe(node: Node, where: string, opts: { requireContainers?: 
     tpl = e.value;
   }
   const tplNode = tpl as MapNode;
-  const prefix = path.length ? `${path.join(".")}.` : "";
+  const dotted = POD_TEMPLATE_DOTTED[lkind];
+  const prefix = path.length ? `${dotted}.` : "";
   const pmeta = lkind === "pod" ? meta : mapOrUndefined(at(tplNode, "metadata"), `${prefix}metadata`);
   const specNode = at(tplNode, "spec");
   if (!isMap(specNode)) throw new InputError(`${kind}/${res.name}: ${prefix}spec must be a map with the pod's containers`, specNode?.start ?? tplNode.start);
@@ -140,7 +143,7 @@ export function describe(node: Node, where: string, opts: { requireContainers?: 
   const am = at(specNode, "automountServiceAccountToken");
   res.pod = {
     node: tplNode,
-    path: path.join("."),
+    path: dotted,
     meta: pmeta,
     spec: specNode,
     name: str(at(pmeta, "name")),

@@ -11,7 +11,7 @@ import { FORBIDDEN_CHARS, ScanBail, ScanError, scanDocument } from "./yaml/scan.
 import { toJS, type Json, type MapNode, type Node } from "./yaml/tree.js";
 import { InputError } from "./resource.js";
 import { Transformer, type DocOutcome, type InjectConfig } from "./transform.js";
-import { newReport } from "./report.js";
+import { newReport, type Report } from "./report.js";
 import { INJECT } from "./annotations.js";
 
 /** Documents larger than this are refused (a `kind: List` can be split into one document per item). */
@@ -116,7 +116,7 @@ export interface DocResult extends DocOutcome {
   /** The output document (the concatenation of `parts`). */
   readonly text: string;
   /** The output document in pieces (slices of the input and inserted text), to write without joining. */
-  parts: string[];
+  readonly parts: string[];
   /** The final document as data (for `-o json`); undefined for an empty document. */
   value?: Json;
 }
@@ -259,15 +259,27 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
     if (noFinalNewline && parsed.original) dropFinalNewline(parts);
     if (crlf && parsed.original) parts = [parts.join("").replace(/\n/g, "\r\n")];
   }
-  const result: DocResult = {
-    parts,
-    get text() {
-      return parts.length === 1 ? parts[0] : parts.join("");
-    },
-    ...res.t.outcome,
-  };
+  const result = new Result(parts, res.t.outcome);
   if (wantValue && parsed.root) result.value = res.edits ? toJS(scanDocument(applyEdits(parsed.text, res.t.editor.edits))) : toJS(parsed.root);
   return result;
+}
+
+class Result implements DocResult {
+  reports: Report[];
+  failures: string[];
+  warnings: string[];
+  value?: Json;
+  constructor(
+    readonly parts: string[],
+    outcome: DocOutcome,
+  ) {
+    this.reports = outcome.reports;
+    this.failures = outcome.failures;
+    this.warnings = outcome.warnings;
+  }
+  get text(): string {
+    return this.parts.length === 1 ? this.parts[0] : this.parts.join("");
+  }
 }
 
 /** Drops the last newline of the text the pieces make up (if it ends with one). */

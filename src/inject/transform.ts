@@ -105,6 +105,23 @@ function strippedAnnotations(ann: Record<string, string>): Record<string, string
 
 const sorted = (o: Record<string, string>): [string, string][] => Object.keys(o).sort().map((k) => [k, o[k]]);
 
+type Pairs = [string, string][];
+/** Sets `k` in a list of pairs (replacing its value, as an object would). */
+function put(list: Pairs, k: string, v: string): void {
+  for (const e of list)
+    if (e[0] === k) {
+      e[1] = v;
+      return;
+    }
+  list.push([k, v]);
+}
+function get(list: Pairs, k: string): string | undefined {
+  for (const e of list) if (e[0] === k) return e[1];
+  return undefined;
+}
+/** Object.keys(…).sort() order (UTF-16 code units). */
+const byKey = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
 /** Go's HasExistingSidecars, on the pod after the silent uninject. */
 function hasSidecar(containers: Container[], init: Container[]): boolean {
   const img = (c: Container) => (typeof c.image === "string" ? c.image : "");
@@ -382,9 +399,10 @@ export class Transformer {
     const r = newReport(res.lkind, reportName(res));
     this.outcome.reports.push(r);
     const cpMeta = CONTROL_PLANE_COMPONENT_LABEL in res.labels;
-    const pending: Record<string, string> = {};
-    if (cfg.enableDebugSidecar) pending[A.enableDebugSidecar] = "true";
-    if (cfg.closeWaitTimeout) pending[A.closeWaitTimeout] = cfg.closeWaitTimeout;
+    // annotations to set, as [key, value] pairs (small lists: cheaper than objects keyed by these names)
+    const pending: Pairs = [];
+    if (cfg.enableDebugSidecar) pending.push([A.enableDebugSidecar, "true"]);
+    if (cfg.closeWaitTimeout) pending.push([A.closeWaitTimeout, cfg.closeWaitTimeout]);
 
     if (!res.pod) {
       if (res.lkind === "namespace" || res.lkind === "service") {
@@ -424,17 +442,17 @@ export class Transformer {
       return;
     }
     if (Object.keys(cfg.overrides).length) {
-      Object.assign(pending, cfg.overrides);
+      for (const k in cfg.overrides) put(pending, k, cfg.overrides[k]);
       r.annotated = true;
     }
 
     const wlStrip = res.lkind !== "pod" && !cpMeta;
     const podStrip = !podCp;
-    const metaPlan = (set: Record<string, string>, labels: Record<string, string>): MapPlan => ({
+    const metaPlan = (set: Pairs, labels: Pairs): MapPlan => ({
       createFirst: true,
       children: [
-        ["annotations", { remove: podStrip ? stripAnnotation : keepAll, set: sorted(set) }],
-        ["labels", { remove: podStrip ? stripLabel : keepAll, set: sorted(labels) }],
+        ["annotations", { remove: podStrip ? stripAnnotation : keepAll, set: set.sort(byKey) }],
+        ["labels", { remove: podStrip ? stripLabel : keepAll, set: labels.sort(byKey) }],
       ],
     });
     const tplMetaHolder = res.lkind === "pod" ? res.node : pod.node;
@@ -449,16 +467,16 @@ export class Transformer {
       const errs = injectErrors(r);
       if (errs.length) this.outcome.failures.push(`failed to inject ${r.kind}/${r.name}: ${errs.join(", ")}`);
       stripSpec();
-      ed.map(tplMetaHolder, "metadata", metaPlan({}, {}), "metadata");
+      ed.map(tplMetaHolder, "metadata", metaPlan([], []), "metadata");
       return;
     }
 
     if (cfg.manual) {
       // Linkerd deletes the ingress inject annotation from the shared overrides after the first
       // injectable resource, so only that one keeps `linkerd.io/inject: ingress` (spec §4.2).
-      delete cfg.overrides[INJECT];
-      pending[CREATED_BY] = cfg.createdBy;
-    } else if (!cfg.values.proxy?.isIngress) pending[INJECT] = "enabled";
+      if (INJECT in cfg.overrides) delete cfg.overrides[INJECT];
+      put(pending, CREATED_BY, cfg.createdBy);
+    } else if (!cfg.values.proxy?.isIngress) put(pending, INJECT, "enabled");
 
     // The per-pod values: only --manual renders them; in annotation mode they are computed
     // only for the warnings about invalid annotations Linkerd would log. Both are cached per
@@ -472,14 +490,14 @@ export class Transformer {
       return;
     }
 
-    const setAnn: Record<string, string> = { ...pending };
-    const setLabels: Record<string, string> = {};
+    const setAnn: Pairs = pending.map((e) => [e[0], e[1]]);
+    const setLabels: Pairs = [];
     if (cfg.manual) {
-      setAnn[PROXY_VERSION] = pv!.proxyVersion;
-      setAnn[TRUST_ROOT_SHA] = pv!.trustRootSha;
-      setLabels[CONTROL_PLANE_NS_LABEL] = cfg.namespace;
-      if (WORKLOAD_LABEL[res.lkind]) setLabels[WORKLOAD_LABEL[res.lkind]] = res.name;
-      setLabels[WORKLOAD_NS_LABEL] = res.namespace;
+      put(setAnn, PROXY_VERSION, pv!.proxyVersion);
+      put(setAnn, TRUST_ROOT_SHA, pv!.trustRootSha);
+      setLabels.push([CONTROL_PLANE_NS_LABEL, cfg.namespace]);
+      if (WORKLOAD_LABEL[res.lkind]) put(setLabels, WORKLOAD_LABEL[res.lkind], res.name);
+      put(setLabels, WORKLOAD_NS_LABEL, res.namespace);
     }
     ed.map(tplMetaHolder, "metadata", metaPlan(setAnn, setLabels), "metadata");
 
@@ -492,8 +510,8 @@ export class Transformer {
 
     // --manual: the sidecar itself. Linkerd reads two keys of {...annotations, ...setAnn}
     // (setAnn's own keys are never these two: they come from `pending`).
-    const cw = pending[A.closeWaitTimeout] ?? (overridden ? annotations[A.closeWaitTimeout] : undefined);
-    const dbg = pending[A.enableDebugSidecar] ?? (overridden ? annotations[A.enableDebugSidecar] : undefined);
+    const cw = get(pending, A.closeWaitTimeout) ?? (overridden ? annotations[A.closeWaitTimeout] : undefined);
+    const dbg = get(pending, A.enableDebugSidecar) ?? (overridden ? annotations[A.enableDebugSidecar] : undefined);
     const sc = sidecar(cfg, pv!, containers[0], cw, dbg);
     for (const w of sc.warnings) this.outcome.warnings.push(`${r.kind}/${r.name}: ${w}`);
     ed.seq(pod.spec, "initContainers", sc.initPlan, `${pod.path}.spec.initContainers`);
