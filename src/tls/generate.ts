@@ -2,7 +2,7 @@
 import { webcrypto } from "node:crypto";
 import { buildCertificate } from "./build.js";
 import { bytesToBigint } from "./der.js";
-import { pkcs8ToPkcs1, pkcs8ToSec1 } from "./keys.js";
+import { ecPkcs8ToGo, pkcs8ToPkcs1, pkcs8ToSec1 } from "./keys.js";
 import { KeyUsage, Oid } from "./oids.js";
 import { encodePem } from "./pem.js";
 
@@ -71,9 +71,15 @@ export async function generateIdentityCredentials(opts: {
 export interface WebhookCertificate {
   /** Certificate PEM, ending with a newline (the chart trims it before base64). */
   crtPem: string;
-  /** `RSA PRIVATE KEY` (PKCS#1) PEM. */
+  /**
+   * Key PEM: `PRIVATE KEY` (PKCS#8, Go's layout) for ECDSA, `RSA PRIVATE KEY` (PKCS#1, as
+   * Sprig writes it) for RSA.
+   */
   keyPem: string;
 }
+
+/** Key algorithm of a generated webhook certificate. */
+export type WebhookKeyAlgorithm = "ECDSA-P256" | "RSA-2048";
 
 /** Host name a webhook's certificate is made for: `linkerd-<name>.<namespace>.svc`. */
 export const webhookHost = (name: "proxy-injector" | "sp-validator" | "policy-validator", namespace: string): string =>
@@ -86,19 +92,37 @@ async function randomSerial(): Promise<bigint> {
   }
 }
 
+const RSA_2048 = { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: Uint8Array.of(1, 0, 1), hash: "SHA-256" };
+const P_256 = { name: "ECDSA", namedCurve: "P-256" };
+
 /**
- * A self-signed webhook serving certificate, as the chart's Sprig
- * `genSelfSignedCert host (list) (list host) 365` makes it: RSA 2048, random
- * 128-bit serial, CN and the only DNS SAN = `host`, valid from `now` for 365
- * days, keyUsage keyEncipherment + digitalSignature, extKeyUsage serverAuth +
- * clientAuth, basicConstraints CA:FALSE, signed SHA256-RSA.
+ * A self-signed webhook serving certificate, shaped like the chart's Sprig
+ * `genSelfSignedCert host (list) (list host) 365`: random serial below 2^128,
+ * CN and the only DNS SAN = `host`, valid from `now` for 365 days, extKeyUsage
+ * serverAuth + clientAuth, basicConstraints CA:FALSE, self-signed; it is also
+ * the webhook's caBundle.
+ *
+ * The key is ECDSA P-256 by default (signed ECDSA-SHA256, key PEM `PRIVATE KEY`,
+ * PKCS#8), where Sprig makes RSA 2048: generating three RSA keys costs about a
+ * second of CPU, an EC key well under a millisecond. Every consumer accepts it:
+ * Linkerd's Go webhook servers read PKCS#8 (pkg/tls DecodePEMKey), the policy
+ * controller (kubert 0.18, rustls) reads only PKCS#8 and PKCS#1 (hence not
+ * SEC 1 `EC PRIVATE KEY`), and the API server's Go TLS client takes ECDSA.
+ * keyUsage is digitalSignature alone: RFC 5480 §3 forbids keyEncipherment for
+ * id-ecPublicKey keys, and an ECDSA key in TLS only signs (ECDHE_ECDSA, TLS
+ * 1.3), which is the one bit OpenSSL-based clients look for; Go's TLS stack
+ * checks no keyUsage bits of a server certificate (crypto/tls generate_cert.go
+ * sets exactly this for ECDSA). `algorithm: "RSA-2048"` makes Sprig's exact
+ * shape instead: `RSA PRIVATE KEY` (PKCS#1), keyUsage keyEncipherment +
+ * digitalSignature, SHA256-RSA.
  */
-export async function generateWebhookCertificate(opts: { host: string; now: Date }): Promise<WebhookCertificate> {
-  const keys = (await subtle.generateKey(
-    { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: Uint8Array.of(1, 0, 1), hash: "SHA-256" },
-    true,
-    ["sign", "verify"],
-  )) as webcrypto.CryptoKeyPair;
+export async function generateWebhookCertificate(opts: {
+  host: string;
+  now: Date;
+  algorithm?: WebhookKeyAlgorithm;
+}): Promise<WebhookCertificate> {
+  const rsa = opts.algorithm === "RSA-2048";
+  const keys = (await subtle.generateKey(rsa ? RSA_2048 : P_256, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
   const der = await buildCertificate({
     serialNumber: await randomSerial(),
     subjectCommonName: opts.host,
@@ -108,15 +132,22 @@ export async function generateWebhookCertificate(opts: { host: string; now: Date
     signingKey: keys.privateKey,
     basicConstraints: true,
     isCA: false,
-    keyUsage: KeyUsage.keyEncipherment | KeyUsage.digitalSignature,
+    keyUsage: rsa ? KeyUsage.keyEncipherment | KeyUsage.digitalSignature : KeyUsage.digitalSignature,
     extKeyUsage: [Oid.serverAuth, Oid.clientAuth],
     dnsNames: [opts.host],
   });
   const pkcs8 = new Uint8Array(await subtle.exportKey("pkcs8", keys.privateKey));
-  return { crtPem: encodePem("CERTIFICATE", der), keyPem: encodePem("RSA PRIVATE KEY", pkcs8ToPkcs1(pkcs8)) };
+  const keyPem = rsa
+    ? encodePem("RSA PRIVATE KEY", pkcs8ToPkcs1(pkcs8))
+    : encodePem("PRIVATE KEY", ecPkcs8ToGo(pkcs8, new Uint8Array(await subtle.exportKey("raw", keys.publicKey))));
+  return { crtPem: encodePem("CERTIFICATE", der), keyPem };
 }
 
-/** Several webhook certificates at once; the RSA key generations run concurrently. */
-export function generateWebhookCertificates(hosts: readonly string[], now: Date): Promise<WebhookCertificate[]> {
-  return Promise.all(hosts.map((host) => generateWebhookCertificate({ host, now })));
+/** Several webhook certificates at once (ECDSA P-256 unless `algorithm` says otherwise). */
+export function generateWebhookCertificates(
+  hosts: readonly string[],
+  now: Date,
+  algorithm?: WebhookKeyAlgorithm,
+): Promise<WebhookCertificate[]> {
+  return Promise.all(hosts.map((host) => generateWebhookCertificate({ host, now, algorithm })));
 }

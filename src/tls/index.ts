@@ -1,6 +1,6 @@
 /**
  * Certificates for `mesh`: generating Linkerd's identity CA and webhook
- * certificates, validating user-supplied issuer material, and the checks
+ * certificates, validating user-supplied issuer and webhook material, and the checks
  * `mesh check` runs on them. Pure: no I/O, and the time is always a parameter.
  */
 export {
@@ -11,7 +11,10 @@ export {
   webhookHost,
   type IdentityCredentials,
   type WebhookCertificate,
+  type WebhookKeyAlgorithm,
 } from "./generate.js";
+export { checkWebhookCredentials, type WebhookCredentialsInput, type WebhookServer } from "./webhook.js";
+export type { CertificateSource } from "./source.js";
 export { loadIssuerCredentials, type IssuerCredentials, type IssuerFiles } from "./issuer.js";
 export {
   certificateToPem,

@@ -58,7 +58,7 @@ const describeCert = (c: Certificate): string =>
   `${c.commonName ? `"${c.commonName}"` : "with an empty common name"} (serial ${serialString(c)})`;
 
 /** Turns a bundle decoding problem into a message about `label`. */
-function bundleError(label: string, text: string, bundle: DecodedBundle): MeshError | undefined {
+export function bundleError(label: string, text: string, bundle: DecodedBundle): MeshError | undefined {
   if (text.trim() === "") return new MeshError(`${label} is empty`);
   const p = bundle.problem;
   if (p?.kind === "malformed") {
@@ -79,7 +79,7 @@ function bundleError(label: string, text: string, bundle: DecodedBundle): MeshEr
   return undefined;
 }
 
-function noCertificateError(label: string, bundle: DecodedBundle): MeshError {
+export function noCertificateError(label: string, bundle: DecodedBundle): MeshError {
   if (bundle.stoppedAt) {
     return new MeshError(
       `${label} holds no certificate: its first PEM block is "${bundle.stoppedAt}"`,

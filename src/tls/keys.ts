@@ -41,6 +41,8 @@ export type PrivateKey =
       bits: number;
       /** The private scalar, big-endian, padded to the curve size. */
       d: Uint8Array;
+      /** The public point stored with the key (`[1] publicKey`), if any; Go ignores it, ring requires it. */
+      embeddedPoint?: Uint8Array;
     }
   | {
       kind: "RSA";
@@ -105,7 +107,9 @@ function parseSec1(der: Uint8Array, outerCurve?: string): Omit<Extract<PrivateKe
   if (trimmed.length > size) throw new DerError("invalid elliptic curve private key length");
   const d = bigintToBytes(bytesToBigint(trimmed), size);
   if (bytesToBigint(d) === 0n) throw new DerError("invalid elliptic curve private key value");
-  return { kind: "ECDSA", curve: curve.name, bits: curve.bits, d };
+  const pub = fields.find((f) => f.tag === context(1));
+  const embeddedPoint = pub ? readBitString(children(pub)[0]).bytes : undefined;
+  return { kind: "ECDSA", curve: curve.name, bits: curve.bits, d, ...(embeddedPoint ? { embeddedPoint } : {}) };
 }
 
 function parsePkcs1(der: Uint8Array): Omit<Extract<PrivateKey, { kind: "RSA" }>, "format"> {
@@ -194,6 +198,30 @@ export async function pkcs8ToSec1(pkcs8: Uint8Array): Promise<Uint8Array> {
   const key = parsePkcs8(pkcs8);
   if (key.kind !== "ECDSA") throw new KeyError("malformed", "not an EC private key");
   return encodeSec1(key.curve, key.d, await ecPublicPoint(key));
+}
+
+/**
+ * PKCS#8 DER of an EC key exactly as Go's `x509.MarshalPKCS8PrivateKey` writes it: version 0,
+ * algorithm id-ecPublicKey with the named curve, and inside the SEC 1 structure without its
+ * own curve parameters but with the public point (RFC 5915 §2, RFC 5958).
+ */
+export function encodeEcPkcs8(curve: CurveName, d: Uint8Array, point: Uint8Array): Uint8Array {
+  return seq(
+    integer(0),
+    seq(oid(Oid.ecPublicKey), oid(curveOid(curve))),
+    octets(seq(integer(1), octets(d), explicit(1, bitString(point)))),
+  );
+}
+
+/**
+ * Re-encodes a WebCrypto PKCS#8 export of an EC key in Go's PKCS#8 layout (see
+ * `encodeEcPkcs8`); `point` is the key's uncompressed public point (its "raw" export), so no
+ * second key import is needed to derive it.
+ */
+export function ecPkcs8ToGo(pkcs8: Uint8Array, point: Uint8Array): Uint8Array {
+  const key = parsePkcs8(pkcs8);
+  if (key.kind !== "ECDSA") throw new KeyError("malformed", "not an EC private key");
+  return encodeEcPkcs8(key.curve, key.d, point);
 }
 
 /** Converts a WebCrypto PKCS#8 export of an RSA key to PKCS#1 DER (the inner RSAPrivateKey). */
