@@ -1,5 +1,6 @@
 import type { Io } from "./io.js";
 import type { Cluster } from "./kube/cluster.js";
+import type { CertificateSource } from "./tls/index.js";
 
 /** Global flags, kubectl style; every command sees them through `globals()`. */
 export interface GlobalOptions {
@@ -20,4 +21,9 @@ export interface Deps {
   env: Record<string, string | undefined>;
   /** Connects to the cluster named by the global flags (loaded lazily: most commands never call it). */
   cluster: (globals: GlobalOptions) => Promise<Cluster>;
+  /**
+   * Where `mesh install` gets certificates from; unset, it loads src/tls (keys generated fresh).
+   * Tests set it to make generated certificates deterministic.
+   */
+  certificates?: CertificateSource;
 }

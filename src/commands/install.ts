@@ -22,9 +22,6 @@ export interface InstallOptions {
   setFile: string[];
 }
 
-/** Deps of install; `certificates` lets tests make generated certificates deterministic. */
-export type InstallDeps = Deps & { certificates?: CertificateSource };
-
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** Go's strconv.ParseBool, for `--flag=false`. */
@@ -89,7 +86,7 @@ async function consultCluster(deps: Deps, cmd: Command) {
   return { cluster, namespace: g.linkerdNamespace, preflight: await import("../install/preflight.js") };
 }
 
-export const installCommand = (deps: InstallDeps) => {
+export const installCommand = (deps: Deps) => {
   const cmd = new Command("install")
     .description("Output Kubernetes configs to install the Linkerd control plane")
     .usage("[flags]")
@@ -128,10 +125,10 @@ templates/values.yaml lists and explains every value. Targets Linkerd ${LINKERD_
     };
     const namespace = globals(cmd).linkerdNamespace;
     const now = deps.now();
-    const certificates = deps.certificates ?? ((await import("../tls/index.js")) as CertificateSource);
+    const certificates: CertificateSource = deps.certificates ?? (await import("../tls/index.js"));
     const { renderCrds, renderControlPlane, prefetchWebhookCertificates } = await import("../install/install.js");
-    // The common case needs three generated webhook certificates: start them now, on the thread
-    // pool, unless the values may bring their own (then they start once the values are known).
+    // The common case needs three generated webhook certificates (ECDSA P-256, see src/tls): start
+    // them now, unless the values may bring their own (then they start once the values are known).
     const ownCertificates = opts.values.length > 0 || [...opts.set, ...opts.setString, ...opts.setFile].some((e) => /crtPEM|externalSecret/.test(e));
     const prefetched = opts.crds || ownCertificates ? undefined : prefetchWebhookCertificates(certificates, namespace, now);
     const stdinNeeded = opts.values.some((f) => f.trim() === "-") || opts.setFile.some((e) => /(^|[=,])-($|,)/.test(e));

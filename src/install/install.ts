@@ -8,8 +8,8 @@
  * --set-file or -f) or generated, then the merged values are validated, then rendered.
  */
 import { MeshError, UsageError } from "../errors.js";
-import type { IdentityCredentials, IssuerFiles, WebhookCertificate } from "../tls/index.js";
-import { controlPlaneContext, needsGeneratedCertificate, webhookHost, WEBHOOKS, type WebhookName } from "./context.js";
+import type { CertificateSource, WebhookCertificate, WebhookServer } from "../tls/index.js";
+import { controlPlaneContext, needsGeneratedCertificate, truthy, webhookHost, WEBHOOKS, type WebhookName } from "./context.js";
 import { CONTROL_PLANE, CRDS, renderItems, type RenderContext } from "./render.js";
 import { loadTemplate } from "./template.js";
 import { loadYamlLibrary } from "./yaml-read.js";
@@ -18,15 +18,7 @@ import { validateValues } from "./validate.js";
 import { coalesce, defaultValues, diffValues, sortKeys, type Tree, type Values } from "./values.js";
 
 /** Where generated certificates come from (src/tls in production, fixtures in tests). */
-export interface CertificateSource {
-  generateIdentityCredentials(opts: { namespace: string; trustDomain: string; now: Date }): Promise<IdentityCredentials>;
-  generateWebhookCertificate(opts: { host: string; now: Date }): Promise<WebhookCertificate>;
-  loadIssuerCredentials(input: { trustAnchorsPem: string; issuerCrtPem: string; issuerKeyPem: string; now: Date; files?: IssuerFiles }): Promise<{
-    trustAnchorsPem: string;
-    issuerCrtPem: string;
-    issuerKeyPem: string;
-  }>;
-}
+export type { CertificateSource };
 
 /** The issuer of `--identity-external-issuer`, read from Secret `<ns>/linkerd-identity-issuer`. */
 export interface ExternalIssuer {
@@ -61,8 +53,8 @@ export interface ControlPlaneRequest {
 export type PrefetchedCertificates = Partial<Record<WebhookName, Promise<WebhookCertificate>>>;
 
 /**
- * Starts generating the three webhook certificates at once: RSA key generation runs on Node's
- * thread pool while the main thread reads values and parses templates. Unused ones are dropped.
+ * Starts generating the three webhook certificates at once, while the main thread reads values
+ * and parses templates (WebCrypto runs on Node's thread pool). Unused ones are dropped.
  */
 export function prefetchWebhookCertificates(certificates: CertificateSource, namespace: string, now: Date): PrefetchedCertificates {
   const out: PrefetchedCertificates = {};
@@ -138,6 +130,32 @@ async function settleIdentity(v: Values, req: ControlPlaneRequest): Promise<void
   v.identity.issuer.tls = { ...tls, crtPEM: generated.issuerCrtPem, keyPEM: generated.issuerKeyPem };
 }
 
+/** The program serving each webhook, whose rules a given key must meet. */
+const WEBHOOK_SERVER: Record<WebhookName, WebhookServer> = {
+  proxyInjector: "linkerd-go",
+  spValidator: "linkerd-go",
+  policyValidator: "policy-controller",
+};
+
+/** Does the webhook's Secret get the user's `crtPEM`/`keyPEM` (see webhookContext)? */
+function usesGivenCertificate(v: Values, name: WebhookName): boolean {
+  const w = v[WEBHOOKS[name].values];
+  return !truthy(w.externalSecret) && truthy(w.crtPEM) && truthy(w.keyPEM);
+}
+
+/** Validates a user-supplied webhook pair (any algorithm the webhook's server reads); returns warnings. */
+function checkGivenCertificate(v: Values, name: WebhookName, req: ControlPlaneRequest): Promise<string[]> {
+  const w = v[WEBHOOKS[name].values];
+  return req.certificates.checkWebhookCredentials({
+    valuesKey: WEBHOOKS[name].values,
+    crtPem: s(w.crtPEM),
+    keyPem: s(w.keyPEM),
+    host: webhookHost(name, req.namespace),
+    server: WEBHOOK_SERVER[name],
+    now: req.now,
+  });
+}
+
 /** Secret `linkerd-config-overrides`: what differs from the defaults, for `linkerd upgrade`. */
 export function overridesSecret(namespace: string, values: Values): Tree {
   const diff = diffValues(defaultValues() as unknown as Tree, values as unknown as Tree);
@@ -161,16 +179,19 @@ export async function renderControlPlane(req: ControlPlaneRequest): Promise<Rend
 
   validateValues(values);
   const needed = (Object.keys(WEBHOOKS) as WebhookName[]).filter((w) => needsGeneratedCertificate(values, w));
+  const given = (Object.keys(WEBHOOKS) as WebhookName[]).filter((w) => usesGivenCertificate(values, w));
   // Key generation runs on the thread pool: start all of it, parse templates meanwhile.
   const pending = Promise.all([
     settleIdentity(values, req),
+    Promise.all(given.map((w) => checkGivenCertificate(values, w, req))),
     ...needed.map((w) => req.prefetched?.[w] ?? req.certificates.generateWebhookCertificate({ host: webhookHost(w, req.namespace), now: req.now })),
   ]);
   pending.catch(() => undefined);
   // A user's podMonitor namespace selector may need the full YAML reader.
   if (values.podMonitor?.enabled) await loadYamlLibrary();
   for (const item of CONTROL_PLANE) loadTemplate(item.file);
-  const [, ...certs] = await pending;
+  const [, givenWarnings, ...certs] = await pending;
+  warnings.push(...givenWarnings.flat());
   const webhookCertificates: Partial<Record<WebhookName, { certPem: string; keyPem: string }>> = {};
   needed.forEach((w, i) => {
     const c = certs[i] as WebhookCertificate;

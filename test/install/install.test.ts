@@ -124,8 +124,8 @@ test("default install: images, identity, webhooks and linkerd-config as Linkerd 
   // Each webhook's caBundle is its own serving certificate.
   const injector = find(objs, "MutatingWebhookConfiguration/linkerd-proxy-injector-webhook-config");
   const hook = (injector.webhooks as Tree[])[0];
-  assert.equal(b64(at(hook, "clientConfig.caBundle")), certFixture("webhook-proxy-injector.crt").trim());
-  assert.equal(b64((find(objs, "Secret/linkerd-proxy-injector-k8s-tls").data as Tree)["tls.crt"]), certFixture("webhook-proxy-injector.crt").trim());
+  assert.equal(b64(at(hook, "clientConfig.caBundle")), certFixture("webhook-ecdsa-proxy-injector.crt").trim());
+  assert.equal(b64((find(objs, "Secret/linkerd-proxy-injector-k8s-tls").data as Tree)["tls.crt"]), certFixture("webhook-ecdsa-proxy-injector.crt").trim());
   assert.equal(hook.failurePolicy, "Ignore");
   assert.deepEqual(hook.objectSelector, {
     matchExpressions: [
@@ -373,6 +373,93 @@ for (const c of certFailures)
     assert.match(r.stderr, c.message);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
+
+/** `--set-file` entries giving each webhook the RSA fixture pair (the shape a user supplies). */
+const WEBHOOK_VALUES = { proxyInjector: "proxy-injector", profileValidator: "sp-validator", policyValidator: "policy-validator" } as const;
+const webhookPairs = (pairs: Partial<Record<keyof typeof WEBHOOK_VALUES, [crt: string, key: string]>> = {}) =>
+  (Object.keys(WEBHOOK_VALUES) as (keyof typeof WEBHOOK_VALUES)[])
+    .map((k) => {
+      const [crt, key] = pairs[k] ?? [`webhook-${WEBHOOK_VALUES[k]}.crt`, `webhook-${WEBHOOK_VALUES[k]}.key`];
+      return `${k}.crtPEM=${cert(crt)},${k}.keyPEM=${cert(key)}`;
+    })
+    .join(",");
+
+test("user-supplied RSA webhook pairs (crtPEM/keyPEM) are validated and used as given; nothing is generated for them", async () => {
+  const calls: CertificateCalls = { identity: [], webhooks: [] };
+  const r = await runInstall(["install", "--ignore-cluster", "--set-file", webhookPairs()], { certificates: fixtureCertificates(calls) });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, "");
+  assert.deepEqual(calls.webhooks, []);
+  const objs = docs(r.stdout);
+  for (const [secret, config, name] of [
+    ["linkerd-proxy-injector-k8s-tls", "MutatingWebhookConfiguration/linkerd-proxy-injector-webhook-config", "proxy-injector"],
+    ["linkerd-sp-validator-k8s-tls", "ValidatingWebhookConfiguration/linkerd-sp-validator-webhook-config", "sp-validator"],
+    ["linkerd-policy-validator-k8s-tls", "ValidatingWebhookConfiguration/linkerd-policy-validator-webhook-config", "policy-validator"],
+  ]) {
+    const data = find(objs, `Secret/${secret}`).data as Tree;
+    assert.equal(b64(data["tls.crt"]), certFixture(`webhook-${name}.crt`).trim());
+    assert.equal(b64(data["tls.key"]), certFixture(`webhook-${name}.key`).trim());
+    assert.match(b64(data["tls.key"]), /^-----BEGIN RSA PRIVATE KEY-----/);
+    assert.equal(b64(at((find(objs, config).webhooks as Tree[])[0], "clientConfig.caBundle")), certFixture(`webhook-${name}.crt`).trim());
+  }
+  // linkerd-config keeps the certificates, never the keys.
+  const values = String((find(objs, "ConfigMap/linkerd-config").data as Tree).values);
+  assert.match(values, /proxyInjector:\n(?:  .*\n)*?  crtPEM: \|/);
+  assert.doesNotMatch(values, /PRIVATE KEY/);
+});
+
+const webhookFailures: { name: string; args: string[]; message: RegExp; hint?: RegExp; now?: Date }[] = [
+  {
+    name: "a key that does not belong to the certificate",
+    args: ["--set-file", webhookPairs({ profileValidator: ["webhook-sp-validator.crt", "webhook-policy-validator.key"] })],
+    message: /^error: profileValidator\.keyPEM does not belong to the certificate in profileValidator\.crtPEM/,
+  },
+  {
+    name: "a certificate for another webhook's host",
+    args: ["--set-file", webhookPairs({ proxyInjector: ["webhook-sp-validator.crt", "webhook-sp-validator.key"] })],
+    message: /^error: proxyInjector\.crtPEM: the certificate is not valid for linkerd-proxy-injector\.linkerd\.svc/,
+  },
+  {
+    name: "certificates made for another namespace (-L)",
+    args: ["-L", "mesh", "--set-file", webhookPairs()],
+    message: /^error: proxyInjector\.crtPEM: the certificate is not valid for linkerd-proxy-injector\.mesh\.svc/,
+  },
+  {
+    name: "an EC PRIVATE KEY for the policy validator (the policy controller reads PKCS#8 and PKCS#1 only)",
+    args: ["--set-file", webhookPairs({ policyValidator: ["webhook-ecdsa-policy-validator.crt", "webhook-ecdsa-policy-validator.sec1.key"] })],
+    message: /^error: policyValidator\.keyPEM is an EC PRIVATE KEY \(SEC 1\) block/,
+    hint: /hint: convert it with `openssl pkcs8 -topk8 -nocrypt -in key\.pem`/,
+  },
+  {
+    name: "an expired certificate",
+    args: ["--set-file", webhookPairs()],
+    now: new Date("2200-01-01T00:00:00Z"),
+    message: /^error: proxyInjector\.crtPEM: the certificate expired on 2125-01-01T00:00:00Z/,
+  },
+  {
+    name: "not a certificate",
+    args: ["--set-file", webhookPairs({ policyValidator: ["garbage.pem", "webhook-policy-validator.key"] })],
+    message: /^error: policyValidator\.crtPEM holds no PEM data/,
+  },
+];
+
+for (const c of webhookFailures)
+  test(`install refuses user-supplied webhook credentials: ${c.name}`, async (t) => {
+    const r = await runInstall(["install", "--ignore-cluster", ...c.args], { now: c.now });
+    t.diagnostic(r.stderr.trim());
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, "", "nothing printed");
+    assert.match(r.stderr, c.message);
+    if (c.hint) assert.match(r.stderr, c.hint);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+test("a user-supplied webhook certificate expiring within 60 days is used, with a warning", async () => {
+  const r = await runInstall(["install", "--ignore-cluster", "--set-file", webhookPairs({ proxyInjector: ["webhook-expiring-soon.crt", "webhook-expiring-soon.key"] })]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, "warning: proxyInjector.crtPEM: the certificate expires on 2026-01-31T00:00:00Z, within 60 days (mesh check will warn)\n");
+  assert.equal(b64((find(docs(r.stdout), "Secret/linkerd-proxy-injector-k8s-tls").data as Tree)["tls.crt"]), certFixture("webhook-expiring-soon.crt").trim());
+});
 
 test("install refuses an incomplete set of credential files (usage error)", async () => {
   const r = await runInstall(["install", "--ignore-cluster", "--identity-issuer-certificate-file", cert("issuer.crt"), "--identity-issuer-key-file", cert("issuer.key")]);

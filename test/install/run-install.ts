@@ -4,13 +4,12 @@
  * from a map of API paths.
  */
 import { run } from "../../src/cli.js";
-import type { InstallDeps } from "../../src/commands/install.js";
-import type { GlobalOptions } from "../../src/deps.js";
+import type { Deps, GlobalOptions } from "../../src/deps.js";
 import { MeshError } from "../../src/errors.js";
 import type { CertificateSource } from "../../src/install/install.js";
 import { memoryIo } from "../../src/io.js";
 import type { Cluster } from "../../src/kube/cluster.js";
-import { loadIssuerCredentials } from "../../src/tls/index.js";
+import { checkWebhookCredentials, loadIssuerCredentials } from "../../src/tls/index.js";
 import { certFixture, FIXTURE_NOW } from "../fixtures/certs/fixtures.js";
 
 export { certFixture, FIXTURE_NOW };
@@ -21,7 +20,10 @@ export interface CertificateCalls {
   webhooks: string[];
 }
 
-/** "Generates" the fixture CA (as anchor and issuer) and the fixture webhook certificates. */
+/**
+ * "Generates" the fixture CA (as anchor and issuer) and the fixture webhook certificates in the
+ * shape mesh generates (webhook-ecdsa-*: ECDSA P-256, PKCS#8 keys). Validation is the real one.
+ */
 export function fixtureCertificates(calls: CertificateCalls = { identity: [], webhooks: [] }): CertificateSource {
   return {
     async generateIdentityCredentials(o) {
@@ -31,9 +33,10 @@ export function fixtureCertificates(calls: CertificateCalls = { identity: [], we
     async generateWebhookCertificate({ host }) {
       calls.webhooks.push(host);
       const name = host.split(".")[0].replace(/^linkerd-/, "");
-      return { crtPem: certFixture(`webhook-${name}.crt`), keyPem: certFixture(`webhook-${name}.key`) };
+      return { crtPem: certFixture(`webhook-ecdsa-${name}.crt`), keyPem: certFixture(`webhook-ecdsa-${name}.key`) };
     },
     loadIssuerCredentials,
+    checkWebhookCredentials,
   };
 }
 
@@ -67,7 +70,7 @@ export interface InstallRunOptions {
 
 export async function runInstall(argv: string[], opts: InstallRunOptions = {}) {
   const m = memoryIo(opts.stdin ?? "");
-  const deps: InstallDeps = {
+  const deps: Deps = {
     io: m.io,
     now: () => opts.now ?? FIXTURE_NOW,
     env: opts.env ?? {},
