@@ -171,30 +171,41 @@ function fullParse(text: string): { value: Json } | { error: string; offset: num
 
 /** Indentation step and sequence style of a document, from its first nested map and sequence. */
 export function detectStyle(root: Node | null): EmitStyle {
-  let step = 0;
-  let seqIndent: boolean | undefined;
-  const visit = (n: Node | null, depth: number): void => {
-    if (!n || n.kind === "scalar" || n.flow || depth > 8 || (step && seqIndent !== undefined)) return;
-    if (n.kind === "map") {
-      for (const e of n.entries) {
-        const v = e.value;
-        if (v && v.kind === "map" && !v.flow && !step && v.indent > n.indent) step = v.indent - n.indent;
-        if (v && v.kind === "seq" && !v.flow && seqIndent === undefined) seqIndent = v.indent > n.indent;
-        visit(v, depth + 1);
-      }
-    } else for (const it of n.items) visit(it.node, depth + 1);
-  };
-  visit(root, 0);
-  return { step: step || DEFAULT_STYLE.step, seqIndent: seqIndent ?? DEFAULT_STYLE.seqIndent };
+  const st: StyleScan = { step: 0, seqIndent: undefined };
+  visitStyle(st, root, 0);
+  return { step: st.step || DEFAULT_STYLE.step, seqIndent: st.seqIndent ?? DEFAULT_STYLE.seqIndent };
+}
+
+interface StyleScan {
+  step: number;
+  seqIndent: boolean | undefined;
+}
+
+function visitStyle(st: StyleScan, n: Node | null, depth: number): void {
+  if (!n || n.kind === "scalar" || n.flow || depth > 8 || (st.step && st.seqIndent !== undefined)) return;
+  if (n.kind === "map") {
+    for (const e of n.entries) {
+      const v = e.value;
+      if (v && v.kind === "map" && !v.flow && !st.step && v.indent > n.indent) st.step = v.indent - n.indent;
+      if (v && v.kind === "seq" && !v.flow && st.seqIndent === undefined) st.seqIndent = v.indent > n.indent;
+      visitStyle(st, v, depth + 1);
+    }
+  } else for (const it of n.items) visitStyle(st, it.node, depth + 1);
+}
+
+/** Runs inject or uninject over a parsed document. */
+function runTransform(p: Parsed, doc: RawDoc, mode: Mode, cfg: InjectConfig | undefined): Transformer {
+  const t = new Transformer(p.text, detectStyle(p.root));
+  if (p.root) t.each(p.root, mode, cfg);
+  // Linkerd reports a document of only blank lines or comments as one without a kind
+  else if (doc.text !== "") t.outcome.reports.push({ ...newReport("", ""), unsupportedResource: true });
+  return t;
 }
 
 /**
  * Transforms one document. Throws DocumentError for input that is not a valid manifest.
  */
 export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: InjectConfig | undefined, wantValue = false): DocResult {
-  const fail = (reason: string, line: number): never => {
-    throw new DocumentError(input, doc.index, line, reason);
-  };
   let text = doc.text;
   let crlf = false;
   if (text.includes("\r")) {
@@ -210,7 +221,7 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
   const bad = FORBIDDEN_CHARS.exec(text);
   if (bad) {
     const what = bad[0] === "\uFFFD" ? "invalid UTF-8" : `control character 0x${bad[0].charCodeAt(0).toString(16).padStart(2, "0")}`;
-    fail(`the input is not YAML text (${what}): is it a binary file?`, doc.line + lineAt(text, bad.index));
+    throw new DocumentError(input, doc.index, doc.line + lineAt(text, bad.index), `the input is not YAML text (${what}): is it a binary file?`);
   }
 
   let parsed: Parsed;
@@ -219,24 +230,17 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
   } catch (e) {
     if (!(e instanceof ScanBail || e instanceof ScanError)) throw e;
     const full = fullParse(doc.text);
-    if ("error" in full) return fail(full.error, doc.line + lineAt(doc.text, full.offset));
+    if ("error" in full) throw new DocumentError(input, doc.index, doc.line + lineAt(doc.text, full.offset), full.error);
     parsed = reEmitted(full.value);
   }
 
   // the transform may delete the ingress annotation from the shared overrides (see
   // Transformer.inject); a re-run after re-emission must start from the same state
   const snapshot = cfg && INJECT in cfg.overrides ? { ...cfg.overrides } : undefined;
-  const run = (p: Parsed): { t: Transformer; edits: boolean } => {
-    const t = new Transformer(p.text, detectStyle(p.root));
-    if (p.root) t.each(p.root, (obj: MapNode, where: string) => (mode === "inject" ? t.inject(obj, where, cfg!) : t.uninject(obj, where)));
-    // Linkerd reports a document of only blank lines or comments as one without a kind
-    else if (doc.text !== "") t.outcome.reports.push({ ...newReport("", ""), unsupportedResource: true });
-    return { t, edits: t.editor.edits.length > 0 };
-  };
-  let res: { t: Transformer; edits: boolean };
+  let t: Transformer;
   try {
     try {
-      res = run(parsed);
+      t = runTransform(parsed, doc, mode, cfg);
     } catch (e) {
       if (!(e instanceof EditError && e.reEmit) || !parsed.original) throw e;
       if (cfg && snapshot) {
@@ -244,23 +248,24 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
         Object.assign(cfg.overrides, snapshot);
       }
       parsed = reEmitted(toJS(parsed.root));
-      res = run(parsed);
+      t = runTransform(parsed, doc, mode, cfg);
     }
   } catch (e) {
     if (e instanceof InputError || e instanceof EditError)
-      return fail(e.message, parsed.original ? doc.line + lineAt(parsed.text, e.offset) : doc.line);
+      throw new DocumentError(input, doc.index, parsed.original ? doc.line + lineAt(parsed.text, e.offset) : doc.line, e.message);
     throw e;
   }
 
+  const edits = t.editor.edits;
   let parts: string[];
-  if (!res.edits) parts = [doc.text];
+  if (edits.length === 0) parts = [doc.text];
   else {
-    parts = editPieces(parsed.text, res.t.editor.edits);
+    parts = editPieces(parsed.text, edits);
     if (noFinalNewline && parsed.original) dropFinalNewline(parts);
     if (crlf && parsed.original) parts = [parts.join("").replace(/\n/g, "\r\n")];
   }
-  const result = new Result(parts, res.t.outcome);
-  if (wantValue && parsed.root) result.value = res.edits ? toJS(scanDocument(applyEdits(parsed.text, res.t.editor.edits))) : toJS(parsed.root);
+  const result = new Result(parts, t.outcome);
+  if (wantValue && parsed.root) result.value = edits.length ? toJS(scanDocument(applyEdits(parsed.text, edits))) : toJS(parsed.root);
   return result;
 }
 

@@ -24,7 +24,7 @@ import type { ProxyTemplateValues } from "../proxy/types.js";
 import { A, CONTROL_PLANE_COMPONENT_LABEL, CONTROL_PLANE_NS_LABEL, CREATED_BY, INJECT, PREFIX, PROXY_VERSION, TRUST_ROOT_SHA, WORKLOAD_LABEL, WORKLOAD_NS_LABEL } from "./annotations.js";
 import { parseBool, parseGoDuration } from "./go.js";
 import { applyAnnotationOverrides, type InjectValues } from "./overrides.js";
-import { describe, InputError, type Container, type Resource } from "./resource.js";
+import { describe, InputError, type Container, type PodTemplate, type Resource } from "./resource.js";
 import { injectable, injectErrors, newReport, type Report } from "./report.js";
 import { DocEditor, reusable, type MapPlan, type SeqPlan } from "./yaml/edit.js";
 import { at, entry, type Json, type MapNode, type Node } from "./yaml/tree.js";
@@ -122,9 +122,29 @@ function get(list: Pairs, k: string): string | undefined {
 /** Object.keys(…).sort() order (UTF-16 code units). */
 const byKey = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
+/** The plan of a pod template's metadata: linkerd.io entries go (unless `strip` is off), `set` and `labels` are set. */
+function metaPlan(strip: boolean, set: Pairs, labels: Pairs): MapPlan {
+  return {
+    createFirst: true,
+    children: [
+      ["annotations", { remove: strip ? stripAnnotation : keepAll, set: set.sort(byKey) }],
+      ["labels", { remove: strip ? stripLabel : keepAll, set: labels.sort(byKey) }],
+    ],
+  };
+}
+
+/** The silent uninject's plans. */
+const STRIP_META: MapPlan = { children: [["annotations", { remove: stripAnnotation }], ["labels", { remove: stripLabel }]] };
+const STRIP_INIT: SeqPlan = { remove: named(REMOVED_INIT_CONTAINERS) };
+const STRIP_CONTAINERS: SeqPlan = { remove: named(REMOVED_CONTAINERS) };
+const STRIP_VOLUMES: SeqPlan = { remove: named(REMOVED_VOLUMES) };
+
+function img(c: Container): string {
+  return typeof c.image === "string" ? c.image : "";
+}
+
 /** Go's HasExistingSidecars, on the pod after the silent uninject. */
 function hasSidecar(containers: Container[], init: Container[]): boolean {
-  const img = (c: Container) => (typeof c.image === "string" ? c.image : "");
   for (const c of containers)
     if (img(c).startsWith("cr.l5d.io/linkerd/proxy:") || img(c).startsWith("gcr.io/istio-release/proxyv2:") || c.name === PROXY_CONTAINER_NAME || c.name === "istio-proxy")
       return true;
@@ -336,24 +356,31 @@ export class Transformer {
     this.editor = new DocEditor(text, editorStyle);
   }
 
-  /** Runs `fn` over the document root, or over each item of a `kind: List`. */
-  each(root: Node, fn: (obj: MapNode, where: string) => void): void {
+  /** Injects or uninjects the document root, or each item of a `kind: List`. */
+  each(root: Node, mode: "inject" | "uninject", cfg: InjectConfig | undefined): void {
     if (root.kind !== "map") throw new InputError(`the document is not an object (it is ${root.kind === "seq" ? "a list" : "a scalar"})`, root.start);
     const kind = at(root, "kind");
     if (kind && kind.kind === "scalar" && kind.value === "List") {
       const items = at(root, "items");
       if (items && items.kind !== "seq") throw new InputError("items of a List must be a list", items.start);
-      items?.items.forEach((it, i) => {
+      if (!items) return;
+      for (let i = 0; i < items.items.length; i++) {
+        const it = items.items[i];
         if (!it.node || (it.node.kind === "scalar" && it.node.value === null)) {
           this.outcome.reports.push({ ...newReport("", ""), unsupportedResource: true }); // Linkerd reports a null item as a document without kind
-          return;
+          continue;
         }
         if (it.node.kind !== "map") throw new InputError(`items[${i}] of the List is not an object`, it.node.start);
-        fn(it.node, `items[${i}]`);
-      });
+        this.one(it.node, `items[${i}]`, mode, cfg);
+      }
       return;
     }
-    fn(root, "");
+    this.one(root, "", mode, cfg);
+  }
+
+  private one(obj: MapNode, where: string, mode: "inject" | "uninject", cfg: InjectConfig | undefined): void {
+    if (mode === "inject") this.inject(obj, where, cfg!);
+    else this.uninject(obj, where);
   }
 
   /** Uninject: remove the proxy, init container, debug container, volumes and linkerd.io metadata. */
@@ -377,10 +404,16 @@ export class Transformer {
     const pod = res.pod!;
     const ed = this.editor;
     const removed = pod.containers.some((c) => REMOVED_CONTAINERS.has(c.name as string)) || pod.initContainers.some((c) => REMOVED_INIT_CONTAINERS.has(c.name as string));
-    ed.seq(pod.spec, "initContainers", { remove: named(REMOVED_INIT_CONTAINERS) }, `${pod.path}.spec.initContainers`);
-    ed.seq(pod.spec, "containers", { remove: named(REMOVED_CONTAINERS) }, `${pod.path}.spec.containers`);
-    ed.seq(pod.spec, "volumes", { remove: named(REMOVED_VOLUMES) }, `${pod.path}.spec.volumes`);
+    this.stripSpec(pod);
     return removed;
+  }
+
+  /** Removes the sidecar containers and volumes from a pod spec. */
+  private stripSpec(pod: PodTemplate): void {
+    const ed = this.editor;
+    ed.seq(pod.spec, "initContainers", STRIP_INIT, `${pod.path}.spec.initContainers`);
+    ed.seq(pod.spec, "containers", STRIP_CONTAINERS, `${pod.path}.spec.containers`);
+    ed.seq(pod.spec, "volumes", STRIP_VOLUMES, `${pod.path}.spec.volumes`);
   }
 
   /** Drops linkerd.io metadata from an object (unless it is a control-plane component); true when an annotation went. */
@@ -388,7 +421,7 @@ export class Transformer {
     if (!meta || CONTROL_PLANE_COMPONENT_LABEL in labels) return false;
     const annNode = at(meta, "annotations");
     const dropped = !!annNode && annNode.kind === "map" && annNode.entries.some((e) => stripAnnotation(e.key, e.value));
-    this.editor.map(holder, "metadata", { children: [["annotations", { remove: stripAnnotation }], ["labels", { remove: stripLabel }]] }, "metadata");
+    if (metaHasStrippable(holder)) this.editor.map(holder, "metadata", STRIP_META, "metadata");
     return dropped;
   }
 
@@ -448,26 +481,14 @@ export class Transformer {
 
     const wlStrip = res.lkind !== "pod" && !cpMeta;
     const podStrip = !podCp;
-    const metaPlan = (set: Pairs, labels: Pairs): MapPlan => ({
-      createFirst: true,
-      children: [
-        ["annotations", { remove: podStrip ? stripAnnotation : keepAll, set: set.sort(byKey) }],
-        ["labels", { remove: podStrip ? stripLabel : keepAll, set: labels.sort(byKey) }],
-      ],
-    });
     const tplMetaHolder = res.lkind === "pod" ? res.node : pod.node;
-    const stripSpec = () => {
-      ed.seq(pod.spec, "initContainers", { remove: named(REMOVED_INIT_CONTAINERS) }, `${pod.path}.spec.initContainers`);
-      ed.seq(pod.spec, "containers", { remove: named(REMOVED_CONTAINERS) }, `${pod.path}.spec.containers`);
-      ed.seq(pod.spec, "volumes", { remove: named(REMOVED_VOLUMES) }, `${pod.path}.spec.volumes`);
-    };
-    if (wlStrip && metaHasStrippable(res.node)) ed.map(res.node, "metadata", { children: [["annotations", { remove: stripAnnotation }], ["labels", { remove: stripLabel }]] }, "metadata");
+    if (wlStrip && metaHasStrippable(res.node)) ed.map(res.node, "metadata", STRIP_META, "metadata");
 
     if (!injectable(r)) {
       const errs = injectErrors(r);
       if (errs.length) this.outcome.failures.push(`failed to inject ${r.kind}/${r.name}: ${errs.join(", ")}`);
-      stripSpec();
-      ed.map(tplMetaHolder, "metadata", metaPlan([], []), "metadata");
+      this.stripSpec(pod);
+      ed.map(tplMetaHolder, "metadata", metaPlan(podStrip, [], []), "metadata");
       return;
     }
 
@@ -499,12 +520,12 @@ export class Transformer {
       if (WORKLOAD_LABEL[res.lkind]) put(setLabels, WORKLOAD_LABEL[res.lkind], res.name);
       put(setLabels, WORKLOAD_NS_LABEL, res.namespace);
     }
-    ed.map(tplMetaHolder, "metadata", metaPlan(setAnn, setLabels), "metadata");
+    ed.map(tplMetaHolder, "metadata", metaPlan(podStrip, setAnn, setLabels), "metadata");
 
     if (res.lkind === "job" || res.lkind === "cronjob") r.jobWithoutShutdown = !handlesShutdown(containers[0]);
 
     if (!cfg.manual) {
-      stripSpec();
+      this.stripSpec(pod);
       return;
     }
 

@@ -59,15 +59,22 @@ export function editPieces(text: string, edits: Edit[]): string[] {
 
 /** Edits in text order; insertions at one offset after removals, by rank, then as recorded. */
 function sortEdits(edits: Edit[]): Edit[] {
-  const list = edits.map((e, i) => ({ e, i }));
-  list.sort(
-    (a, b) =>
-      a.e.start - b.e.start ||
-      (a.e.end === a.e.start ? 0 : 1) - (b.e.end === b.e.start ? 0 : 1) ||
-      (a.e.rank ?? 0) - (b.e.rank ?? 0) ||
-      a.i - b.i,
-  );
-  return list.map((x) => x.e);
+  // a stable insertion sort: a document has a handful of edits, mostly recorded in order
+  const list = edits.slice();
+  for (let i = 1; i < list.length; i++) {
+    const e = list[i];
+    let j = i - 1;
+    while (j >= 0 && editOrder(list[j], e) > 0) {
+      list[j + 1] = list[j];
+      j--;
+    }
+    list[j + 1] = e;
+  }
+  return list;
+}
+
+function editOrder(a: Edit, b: Edit): number {
+  return a.start - b.start || (a.end === a.start ? 0 : 1) - (b.end === b.start ? 0 : 1) || (a.rank ?? 0) - (b.rank ?? 0);
 }
 
 export interface MapPlan {
@@ -102,7 +109,7 @@ const spaces = (n: number) => " ".repeat(n);
  * containers and volumes, shared by every pod with the same inputs) are memoised by
  * identity, per column and style; other values by their JSON text.
  */
-const idMemo = new WeakMap<object, Map<string, string>>();
+const idMemo = new WeakMap<object, Map<number, string>>();
 
 /** Marks a value as never mutated again, so its rendered text can be memoised by identity. */
 export function reusable<T extends object>(v: T): T {
@@ -121,25 +128,32 @@ export function flat(s: string): string {
   return s;
 }
 
-function memo(kind: string, v: Json, col: number, style: EmitStyle, render: () => string): string {
+const SEQ = 0;
+const AFTER_KEY = 1;
+
+function render(kind: number, v: Json, col: number, style: EmitStyle): string {
+  return flat(kind === SEQ ? emitSeq(v as Json[], col, style) : emitValueAfterKey(v, col, style));
+}
+
+function memo(kind: number, v: Json, col: number, style: EmitStyle): string {
   const byId = v !== null && typeof v === "object" ? idMemo.get(v) : undefined;
   if (byId) {
-    const k = `${kind}|${col}|${style.step}|${style.seqIndent}`;
+    const k = ((col * 64 + style.step) * 2 + (style.seqIndent ? 1 : 0)) * 2 + kind;
     let out = byId.get(k);
-    if (out === undefined) byId.set(k, (out = flat(render())));
+    if (out === undefined) byId.set(k, (out = render(kind, v, col, style)));
     return out;
   }
   const key = `${kind}|${col}|${style.step}|${style.seqIndent}|${JSON.stringify(v)}`;
   let out = renderMemo.get(key);
   if (out === undefined) {
-    out = flat(render());
+    out = render(kind, v, col, style);
     if (renderMemo.size > 2000) renderMemo.clear();
     renderMemo.set(key, out);
   }
   return out;
 }
-const emitSeqMemo = (items: Json[], col: number, style: EmitStyle) => memo("seq", items, col, style, () => emitSeq(items, col, style));
-const emitAfterKeyMemo = (v: Json, col: number, style: EmitStyle) => memo("val", v, col, style, () => emitValueAfterKey(v, col, style));
+const emitSeqMemo = (items: Json[], col: number, style: EmitStyle) => memo(SEQ, items, col, style);
+const emitAfterKeyMemo = (v: Json, col: number, style: EmitStyle) => memo(AFTER_KEY, v, col, style);
 
 /** front + back, keeping a reusable list's identity when the other is empty. */
 const joined = (front: Json[], back: Json[]): Json[] => (front.length === 0 ? back : back.length === 0 ? front : [...front, ...back]);
