@@ -1,12 +1,18 @@
-// Bundles src/ into dist/ with esbuild. Commands are split into their own chunks and
-// loaded on demand, so start-up parses only what the invoked command needs. Dependencies
-// are bundled too: resolving packages in node_modules at start-up costs more than parsing.
+// Bundles src/ into dist/ with esbuild, in two builds:
+//   dist/runtime.js  everything start-up needs (src/runtime.ts: the CLI shell, commander, errors,
+//                    io, the version command), one file: each extra module costs ~1 ms to load
+//   dist/<command>.js + chunks  the commands and the cluster client, split, loaded on demand;
+//                    they import the start-up modules from ./runtime.js (one shared copy)
+// Dependencies are bundled too: resolving packages in node_modules at start-up costs more than parsing.
 import { build } from "esbuild";
 import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 
+const src = (p) => resolve(fileURLToPath(new URL("../src/", import.meta.url)), p);
 const lazyChildProcess = fileURLToPath(new URL("./shims/lazy-child-process.cjs", import.meta.url));
-/** Gives commander a lazy node:child_process (see the shim for why). */
+
+/** commander requires node:child_process eagerly; it gets a lazy stand-in (see the shim for why). */
 const lazyChildProcessPlugin = {
   name: "lazy-child-process",
   setup(b) {
@@ -16,25 +22,65 @@ const lazyChildProcessPlugin = {
   },
 };
 
+/** Entry points loaded on demand; the runtime build imports them as ./<name>.js. */
+const LAZY = {
+  install: "commands/install.ts",
+  inject: "commands/inject.ts",
+  uninject: "commands/uninject.ts",
+  check: "commands/check.ts",
+  cluster: "kube/cluster.ts",
+};
+/** Modules that live in runtime.js; the lazy builds import them from there. */
+const RUNTIME = ["cli.ts", "errors.ts", "io.ts", "version.ts", "commands/shared.ts", "commands/version.ts"].map(src);
+
+/** Resolves a relative import of a .js specifier to its .ts source path. */
+const sourceOf = (args) => resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"));
+
+const runtimeExternals = {
+  name: "lazy-entries",
+  setup(b) {
+    const byPath = new Map(Object.entries(LAZY).map(([name, p]) => [src(p), `./${name}.js`]));
+    b.onResolve({ filter: /^\./ }, (args) => {
+      const target = byPath.get(sourceOf(args));
+      return target && args.kind === "dynamic-import" ? { path: target, external: true } : undefined;
+    });
+  },
+};
+
+const fromRuntime = {
+  name: "from-runtime",
+  setup(b) {
+    b.onResolve({ filter: /^commander$/ }, () => ({ path: "./runtime.js", external: true }));
+    b.onResolve({ filter: /^\./ }, (args) => (RUNTIME.includes(sourceOf(args)) ? { path: "./runtime.js", external: true } : undefined));
+  },
+};
+
 const BANNER = [
   'import { createRequire as __meshCreateRequire } from "node:module";',
+  // Bundled CommonJS dependencies call require() for node built-ins. createRequire() would start
+  // Node's CommonJS loader in every process (~5-25 ms); built-ins need only getBuiltinModule.
   "const require = Object.assign((id) => process.getBuiltinModule(id) ?? __meshCreateRequire(import.meta.url)(id),",
   "  { resolve: (id, o) => __meshCreateRequire(import.meta.url).resolve(id, o) });",
 ].join("\n");
 
-rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
-await build({
-  entryPoints: { cli: "src/cli.ts" },
+const common = {
   outdir: "dist",
   bundle: true,
-  splitting: true,
   format: "esm",
   platform: "node",
   target: "node20",
   sourcemap: "linked",
-  // Bundled CommonJS dependencies call require() for node built-ins. createRequire() would start
-  // Node's CommonJS loader in every process (~5-25 ms); built-ins need only getBuiltinModule.
   banner: { js: BANNER },
-  plugins: [lazyChildProcessPlugin],
+  minify: true,
+  keepNames: true,
   logLevel: "warning",
+};
+
+rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
+await build({ ...common, entryPoints: { runtime: "src/runtime.ts" }, plugins: [lazyChildProcessPlugin, runtimeExternals] });
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(Object.entries(LAZY).map(([name, p]) => [name, `src/${p}`])),
+  splitting: true,
+  plugins: [fromRuntime],
 });

@@ -126,11 +126,5 @@ export function processDeps(argv: string[]): Deps {
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
-  // `mesh install | head`: the reader went away, which is not an error worth a stack trace.
-  for (const stream of [process.stdout, process.stderr])
-    stream.on("error", (err: NodeJS.ErrnoException) => {
-      if (err.code !== "EPIPE") throw err;
-      process.exit(process.exitCode ?? 0);
-    });
   process.exitCode = await run(argv, processDeps(argv));
 }

@@ -1,3 +1,5 @@
+import { writeSync } from "node:fs";
+import { isatty } from "node:tty";
 import type { Readable, Writable } from "node:stream";
 
 /** Where a command reads and writes. stdout is the product; stderr is for people. */
@@ -13,19 +15,59 @@ export interface Io {
   color: 0 | 1;
 }
 
+let stderrWatched = false;
+
 export function processIo(noColor: boolean): Io {
-  const isTTY = Boolean(process.stdout.isTTY);
+  const isTTY = isatty(1);
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    // process.stdin builds a socket or file stream on first touch: only commands that read it pay.
+    stdout: fdWriter(1),
+    // process.stderr and process.stdin build stream objects on first touch: only commands that use them pay.
+    get stderr() {
+      if (!stderrWatched) {
+        stderrWatched = true;
+        // `mesh check 2>&1 | head`: a reader that went away is not worth a stack trace.
+        process.stderr.on("error", (err: NodeJS.ErrnoException) => {
+          if (err.code !== "EPIPE") throw err;
+        });
+      }
+      return process.stderr;
+    },
     get stdin() {
       return process.stdin;
     },
     isTTY,
-    isErrTTY: Boolean(process.stderr.isTTY),
+    isErrTTY: isatty(2),
     color: noColor || "NO_COLOR" in process.env || !isTTY ? 0 : 1,
   };
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * A file descriptor as a blocking writer. mesh's stdout is its product, written in order and in
+ * full before exit; writing to the descriptor directly skips building a stream object for it
+ * (a few ms of every start-up). A reader that went away (`mesh install | head`) is not an error:
+ * the rest of the output is dropped, as a closed pipe would.
+ */
+export function fdWriter(fd: number): Pick<Writable, "write"> {
+  let closed = false;
+  const write = (chunk: string | Uint8Array, encoding?: unknown, cb?: unknown): boolean => {
+    const done = (typeof encoding === "function" ? encoding : cb) as ((err?: Error | null) => void) | undefined;
+    const buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+    for (let off = 0; !closed && off < buf.length; ) {
+      try {
+        off += writeSync(fd, buf, off);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "EAGAIN") Atomics.wait(pause, 0, 0, 1); // a non-blocking descriptor that is full
+        else if (code === "EPIPE") closed = true;
+        else throw err;
+      }
+    }
+    done?.(null);
+    return true;
+  };
+  return { write: write as Writable["write"] };
 }
 
 /** An in-memory Io (tests, and commands that run another in-process): stdin from a string, output collected. */
