@@ -119,16 +119,27 @@ function get(list: Pairs, k: string): string | undefined {
   for (const e of list) if (e[0] === k) return e[1];
   return undefined;
 }
-/** Object.keys(…).sort() order (UTF-16 code units). */
-const byKey = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+/** Sorts pairs in place in Object.keys(…).sort() order (UTF-16 code units); a few pairs: insertion sort. */
+function sortPairs(list: Pairs): Pairs {
+  for (let i = 1; i < list.length; i++) {
+    const e = list[i];
+    let j = i - 1;
+    while (j >= 0 && list[j][0] > e[0]) {
+      list[j + 1] = list[j];
+      j--;
+    }
+    list[j + 1] = e;
+  }
+  return list;
+}
 
 /** The plan of a pod template's metadata: linkerd.io entries go (unless `strip` is off), `set` and `labels` are set. */
 function metaPlan(strip: boolean, set: Pairs, labels: Pairs): MapPlan {
   return {
     createFirst: true,
     children: [
-      ["annotations", { remove: strip ? stripAnnotation : keepAll, set: set.sort(byKey) }],
-      ["labels", { remove: strip ? stripLabel : keepAll, set: labels.sort(byKey) }],
+      ["annotations", { remove: strip ? stripAnnotation : keepAll, set: sortPairs(set) }],
+      ["labels", { remove: strip ? stripLabel : keepAll, set: sortPairs(labels) }],
     ],
   };
 }
@@ -163,18 +174,25 @@ function hasUdp(containers: Container[]): boolean {
 
 /** LINKERD2_PROXY_INBOUND_PORTS: container ports and integer HTTP probe ports, sorted as strings. */
 export function podInboundPorts(containers: Container[]): string {
-  const ports = new Set<string>();
+  const ports: string[] = [];
   for (const c of containers) {
-    for (const p of asList(c.ports)) {
-      const cp = asObj(p)?.containerPort;
-      if (typeof cp === "number") ports.add(String(cp));
-    }
+    const list = c.ports;
+    if (Array.isArray(list))
+      for (const p of list) {
+        const cp = asObj(p)?.containerPort;
+        if (typeof cp === "number") addPort(ports, String(cp));
+      }
     for (const probe of [c.readinessProbe, c.livenessProbe]) {
       const port = asObj(asObj(probe)?.httpGet)?.port;
-      if (typeof port === "number") ports.add(String(port));
+      if (typeof port === "number") addPort(ports, String(port));
     }
   }
-  return [...ports].sort().join(",");
+  if (ports.length > 1) ports.sort();
+  return ports.length === 1 ? ports[0] : ports.join(",");
+}
+
+function addPort(ports: string[], p: string): void {
+  if (!ports.includes(p)) ports.push(p);
 }
 
 function validCidr(s: string): boolean {

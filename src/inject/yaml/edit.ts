@@ -109,7 +109,7 @@ const spaces = (n: number) => " ".repeat(n);
  * containers and volumes, shared by every pod with the same inputs) are memoised by
  * identity, per column and style; other values by their JSON text.
  */
-const idMemo = new WeakMap<object, Map<number, string>>();
+const idMemo = new WeakMap<object, Map<number | string, string>>();
 
 /** Marks a value as never mutated again, so its rendered text can be memoised by identity. */
 export function reusable<T extends object>(v: T): T {
@@ -153,10 +153,40 @@ function memo(kind: number, v: Json, col: number, style: EmitStyle): string {
   return out;
 }
 const emitSeqMemo = (items: Json[], col: number, style: EmitStyle) => memo(SEQ, items, col, style);
+
+/** `key: value` as a new block-map entry at column `col` (memoised whole for a reusable value). */
+function entryText(key: string, value: Json, col: number, style: EmitStyle): string {
+  const byId = value !== null && typeof value === "object" ? idMemo.get(value) : undefined;
+  if (!byId) return `${spaces(col)}${emitKey(key)}:${emitAfterKeyMemo(value, col, style)}`;
+  const k = `${key}|${col}|${style.step}|${style.seqIndent}`;
+  let out = byId.get(k);
+  if (out === undefined) byId.set(k, (out = flat(`${spaces(col)}${emitKey(key)}:${emitAfterKeyMemo(value, col, style)}`)));
+  return out;
+}
 const emitAfterKeyMemo = (v: Json, col: number, style: EmitStyle) => memo(AFTER_KEY, v, col, style);
 
 /** front + back, keeping a reusable list's identity when the other is empty. */
 const joined = (front: Json[], back: Json[]): Json[] => (front.length === 0 ? back : back.length === 0 ? front : [...front, ...back]);
+
+/** Index of the last pair with key `k` (a Map built from the list would hold that one's value). */
+function lastIndexOfKey<T>(list: [string, T][] | undefined, k: string): number {
+  if (list) for (let i = list.length - 1; i >= 0; i--) if (list[i][0] === k) return i;
+  return -1;
+}
+
+function firstIndexOfKey<T>(list: [string, T][], k: string): number {
+  for (let i = 0; i < list.length; i++) if (list[i][0] === k) return i;
+  return -1;
+}
+
+function hasKey(m: MapNode, k: string): boolean {
+  for (const e of m.entries) if (e.key === k) return true;
+  return false;
+}
+
+function pushAll(to: Edit[], from: Edit[]): void {
+  for (const e of from) to.push(e);
+}
 
 function isEmptyFlow(n: Node | null): boolean {
   return !!n && n.kind !== "scalar" && n.flow && (n.kind === "map" ? n.entries.length === 0 : n.items.length === 0);
@@ -218,39 +248,46 @@ export class DocEditor {
   }
 
   private planBlockMap(m: MapNode, plan: MapPlan, path: string): Planned {
+    // plans and maps are small: linear searches, no Map or Set per call
     const edits: Edit[] = [];
-    const set = new Map(plan.set ?? []);
-    const children = new Map(plan.children ?? []);
+    const set = plan.set;
+    const children = plan.children;
     let kept = 0;
-    const seen = new Set<string>();
     for (const e of m.entries) {
-      seen.add(e.key);
-      const child = children.get(e.key);
-      if (child) {
-        const p = this.planMapEntry(m, e.key, child, `${path}.${e.key}`);
-        if (p.emptied) edits.push(...this.removeEntry(m, e));
+      const ci = lastIndexOfKey(children, e.key);
+      if (ci >= 0) {
+        const p = this.planMapEntry(m, e.key, children![ci][1], `${path}.${e.key}`);
+        if (p.emptied) pushAll(edits, this.removeEntry(m, e));
         else {
-          edits.push(...p.edits);
+          pushAll(edits, p.edits);
           kept++;
         }
         continue;
       }
-      if (set.has(e.key)) {
-        edits.push(...this.setValue(m, e, set.get(e.key)!));
+      const si = lastIndexOfKey(set, e.key);
+      if (si >= 0) {
+        pushAll(edits, this.setValue(m, e, set![si][1]));
         kept++;
         continue;
       }
-      if (plan.remove?.(e.key, e.value)) edits.push(...this.removeEntry(m, e));
+      if (plan.remove?.(e.key, e.value)) pushAll(edits, this.removeEntry(m, e));
       else kept++;
     }
-    const added: { [k: string]: Json } = {};
-    for (const [k, v] of set) if (!seen.has(k)) added[k] = v;
-    for (const [k, child] of children) {
-      if (seen.has(k)) continue;
-      const v = fromNothing(child);
-      if (v) added[k] = v;
-    }
-    if (Object.keys(added).length) {
+    let added: { [k: string]: Json } | undefined;
+    if (set)
+      for (let i = 0; i < set.length; i++) {
+        const k = set[i][0];
+        if (hasKey(m, k) || firstIndexOfKey(set, k) !== i) continue;
+        (added ??= {})[k] = set[lastIndexOfKey(set, k)][1];
+      }
+    if (children)
+      for (let i = 0; i < children.length; i++) {
+        const k = children[i][0];
+        if (hasKey(m, k) || firstIndexOfKey(children, k) !== i) continue;
+        const v = fromNothing(children[lastIndexOfKey(children, k)][1]);
+        if (v) (added ??= {})[k] = v;
+      }
+    if (added) {
       const last = m.entries[m.entries.length - 1];
       edits.push({ start: last.end, end: last.end, text: emitMap(added, m.indent, this.style), rank: -m.indent });
     } else if (kept === 0) return { edits: [], emptied: true };
@@ -354,7 +391,7 @@ export class DocEditor {
   /** A new `key: value` entry in the block map `m`, appended (or first, when its first key starts its line). */
   private insertEntry(m: MapNode, key: string, value: Json, first: boolean | undefined): Edit {
     if (m.flow) throw new EditError(`cannot add ${key} to a flow-style map`, m.start, true);
-    const text = `${spaces(m.indent)}${emitKey(key)}:${emitAfterKeyMemo(value, m.indent, this.style)}`;
+    const text = entryText(key, value, m.indent, this.style);
     const head = m.entries[0];
     if (first && head.keyStart === head.lineStart + m.indent && this.text.slice(head.lineStart, head.keyStart).trim() === "")
       return { start: head.lineStart, end: head.lineStart, text, rank: NEW_KEY_RANK };

@@ -102,9 +102,9 @@ class Scanner {
     const ch = this.s[p];
     if (ch === "%") throw new ScanBail("directive", p);
     const node = this.nodeAtLineStart(p, -1);
-    const rest = this.skipToContent(this.endOf(node));
+    const rest = this.skipToContent(this.after);
     if (rest < this.n) throw new ScanError("unexpected content after the document's root node", rest);
-    return node.node;
+    return node;
   }
 
   // ---- lines -------------------------------------------------------------------------
@@ -192,57 +192,56 @@ class Scanner {
     throw new ScanError(`unexpected characters after a value: ${JSON.stringify(this.s.slice(q, Math.min(this.eol(q), q + 20)))}`, q);
   }
 
-  private endOf(r: { node: Node | null; after: number }): number {
-    return r.after;
-  }
-
   // ---- block structure -------------------------------------------------------------------
 
+  /**
+   * Where the line after the node last scanned starts (the node scanners return the node
+   * and leave this here, rather than allocate a pair for every node).
+   */
+  private after = 0;
+
   /** A node starting at p, the first content character of its line. */
-  private nodeAtLineStart(p: number, parentIndent: number): { node: Node; after: number } {
+  private nodeAtLineStart(p: number, parentIndent: number): Node {
     const s = this.s;
     if (s.charCodeAt(p) === DASH && this.isWsOrEol(p + 1)) return this.blockSeq(p, this.col(p));
-    if (this.keyAt(p)) return this.blockMap(p, this.col(p));
+    if (this.keyAt(p) !== undefined) return this.blockMap(p, this.col(p));
     return this.inlineValue(p, parentIndent);
   }
 
-  private blockMap(p: number, indent: number): { node: MapNode; after: number } {
+  private blockMap(p: number, indent: number): MapNode {
     const s = this.s;
     const entries: MapEntry[] = [];
     let seen: Set<string> | undefined;
     const start = p;
     let after = p;
     for (;;) {
-      const k = this.keyAt(p);
-      if (!k) throw new ScanError("expected a mapping key", p);
+      const key = this.keyAt(p);
+      if (key === undefined) throw new ScanError("expected a mapping key", p);
       if (entries.length < 12) {
-        for (let i = 0; i < entries.length; i++) if (entries[i].key === k.key) throw new ScanBail("duplicate key", p);
+        for (let i = 0; i < entries.length; i++) if (entries[i].key === key) throw new ScanBail("duplicate key", p);
       } else {
         seen ??= new Set(entries.map((e) => e.key));
-        if (seen.has(k.key)) throw new ScanBail("duplicate key", p);
-        seen.add(k.key);
+        if (seen.has(key)) throw new ScanBail("duplicate key", p);
+        seen.add(key);
       }
       const lineStart = this.lineStartOf(p);
-      const q = this.skipSpaces(k.after);
+      const q = this.skipSpaces(this.lastKeyAfter);
       let value: Node | null = null;
       if (q >= this.n || s.charCodeAt(q) === NL || s.charCodeAt(q) === HASH) {
         const lineEnd = this.nextLine(q);
         const r = this.skipToContent(lineEnd);
         if (r < this.n && this.col(r) > indent) {
-          const v = this.nodeAtLineStart(r, indent);
-          value = v.node;
-          after = v.after;
+          value = this.nodeAtLineStart(r, indent);
+          after = this.after;
         } else if (r < this.n && this.col(r) === indent && s.charCodeAt(r) === DASH && this.isWsOrEol(r + 1)) {
-          const v = this.blockSeq(r, indent);
-          value = v.node;
-          after = v.after;
+          value = this.blockSeq(r, indent);
+          after = this.after;
         } else after = lineEnd;
       } else {
-        const v = this.inlineValue(q, indent);
-        value = v.node;
-        after = v.after;
+        value = this.inlineValue(q, indent);
+        after = this.after;
       }
-      entries.push({ key: k.key, keyStart: p, lineStart, value, end: after });
+      entries.push({ key, keyStart: p, lineStart, value, end: after });
       const r = this.skipToContent(after);
       if (r >= this.n) break;
       const c = this.col(r);
@@ -251,10 +250,11 @@ class Scanner {
       if (s.charCodeAt(r) === DASH && this.isWsOrEol(r + 1)) break;
       p = r;
     }
-    return { node: { kind: "map", flow: false, start, end: after, indent, entries }, after };
+    this.after = after;
+    return { kind: "map", flow: false, start, end: after, indent, entries };
   }
 
-  private blockSeq(p: number, indent: number): { node: SeqNode; after: number } {
+  private blockSeq(p: number, indent: number): SeqNode {
     const s = this.s;
     const items: SeqItem[] = [];
     const start = p;
@@ -266,20 +266,17 @@ class Scanner {
         const lineEnd = this.nextLine(q);
         const r = this.skipToContent(lineEnd);
         if (r < this.n && this.col(r) > indent) {
-          const v = this.nodeAtLineStart(r, indent);
-          node = v.node;
-          after = v.after;
+          node = this.nodeAtLineStart(r, indent);
+          after = this.after;
         } else after = lineEnd;
       } else if (s.charCodeAt(q) === DASH && this.isWsOrEol(q + 1)) {
         throw new ScanBail("compact nested sequence", q);
-      } else if (this.keyAt(q)) {
-        const v = this.blockMap(q, this.col(q));
-        node = v.node;
-        after = v.after;
+      } else if (this.keyAt(q) !== undefined) {
+        node = this.blockMap(q, this.col(q));
+        after = this.after;
       } else {
-        const v = this.inlineValue(q, indent);
-        node = v.node;
-        after = v.after;
+        node = this.inlineValue(q, indent);
+        after = this.after;
       }
       items.push({ start: p, lineStart: this.lineStartOf(p), node, end: after });
       const r = this.skipToContent(after);
@@ -293,7 +290,8 @@ class Scanner {
       if (c === indent) break;
       throw new ScanError("bad indentation of a sequence entry", r);
     }
-    return { node: { kind: "seq", flow: false, start, end: after, indent, items }, after };
+    this.after = after;
+    return { kind: "seq", flow: false, start, end: after, indent, items };
   }
 
   /**
@@ -301,22 +299,28 @@ class Scanner {
    * text and the position after the colon.
    */
   private lastKeyPos = -1;
-  private lastKey: { key: string; after: number } | undefined;
+  private lastKey: string | undefined;
+  /** For the last key found: the position after its colon. */
+  private lastKeyAfter = 0;
 
-  private keyAt(p: number): { key: string; after: number } | undefined {
+  private keyAt(p: number): string | undefined {
     if (p === this.lastKeyPos) return this.lastKey;
     this.lastKeyPos = p;
     return (this.lastKey = this.keyAtUncached(p));
   }
 
-  private keyAtUncached(p: number): { key: string; after: number } | undefined {
+  /** The key, setting lastKeyAfter. */
+  private keyAtUncached(p: number): string | undefined {
     const s = this.s;
     const c = s[p];
     if (c === '"' || c === "'") {
       const q = c === '"' ? this.double(p, -1, true) : this.single(p, -1, true);
       if (!q) return undefined;
       const r = this.skipSpaces(q.end);
-      if (s.charCodeAt(r) === COLON && this.isWsOrEol(r + 1)) return { key: q.value, after: r + 1 };
+      if (s.charCodeAt(r) === COLON && this.isWsOrEol(r + 1)) {
+        this.lastKeyAfter = r + 1;
+        return q.value;
+      }
       return undefined;
     }
     if (c === "[" || c === "{" || c === "&" || c === "*" || c === "!" || c === "|" || c === ">" || c === "%" || c === "@" || c === "`" || c === "#" || c === ",")
@@ -328,7 +332,8 @@ class Scanner {
       if (ch === COLON && (i + 1 >= e || s.charCodeAt(i + 1) === SPACE || s.charCodeAt(i + 1) === 9)) {
         let k = i;
         while (k > p && (s.charCodeAt(k - 1) === SPACE || s.charCodeAt(k - 1) === 9)) k--;
-        return { key: s.slice(p, k), after: i + 1 };
+        this.lastKeyAfter = i + 1;
+        return s.slice(p, k);
       }
       if (ch === HASH && (s.charCodeAt(i - 1) === SPACE || s.charCodeAt(i - 1) === 9)) return undefined;
     }
@@ -338,7 +343,7 @@ class Scanner {
   // ---- values on a line ------------------------------------------------------------------
 
   /** A value starting at p (after `key: `, `- `, or at a line start). */
-  private inlineValue(p: number, parentIndent: number): { node: Node; after: number } {
+  private inlineValue(p: number, parentIndent: number): Node {
     const s = this.s;
     const c = s[p];
     switch (c) {
@@ -347,16 +352,19 @@ class Scanner {
         return this.blockScalar(p, parentIndent);
       case '"': {
         const q = this.double(p, parentIndent, false)!;
-        return { node: { kind: "scalar", start: p, end: q.end, value: q.value, style: "double" }, after: this.endOfLine(q.end) };
+        this.after = this.endOfLine(q.end);
+        return { kind: "scalar", start: p, end: q.end, value: q.value, style: "double" };
       }
       case "'": {
         const q = this.single(p, parentIndent, false)!;
-        return { node: { kind: "scalar", start: p, end: q.end, value: q.value, style: "single" }, after: this.endOfLine(q.end) };
+        this.after = this.endOfLine(q.end);
+        return { kind: "scalar", start: p, end: q.end, value: q.value, style: "single" };
       }
       case "[":
       case "{": {
         const f = this.flow(p, this.eol(p));
-        return { node: f, after: this.endOfLine(f.end) };
+        this.after = this.endOfLine(f.end);
+        return f;
       }
       case "&":
       case "*":
@@ -371,7 +379,7 @@ class Scanner {
     return this.plain(p, parentIndent);
   }
 
-  private plain(p: number, parentIndent: number): { node: ScalarNode; after: number } {
+  private plain(p: number, parentIndent: number): ScalarNode {
     const s = this.s;
     let e = this.eol(p);
     let end = this.plainLineEnd(p, e);
@@ -407,7 +415,8 @@ class Scanner {
       e = this.eol(end);
     }
     if (text.length === 0) throw new ScanError("empty plain scalar", p);
-    return { node: { kind: "scalar", start: p, end, value: resolvePlain(text), style: "plain" }, after };
+    this.after = after;
+    return { kind: "scalar", start: p, end, value: resolvePlain(text), style: "plain" };
   }
 
   private trimEnd(p: number, e: number): number {
@@ -427,7 +436,7 @@ class Scanner {
     return this.trimEnd(p, e);
   }
 
-  private blockScalar(p: number, parentIndent: number): { node: ScalarNode; after: number } {
+  private blockScalar(p: number, parentIndent: number): ScalarNode {
     const s = this.s;
     const folded = s[p] === ">";
     let i = p + 1;
@@ -520,7 +529,8 @@ class Scanner {
     if (lastContentEnd === this.n && didRead && s.charCodeAt(this.n - 1) !== NL && chomp !== "strip") {
       // the last line has no newline: YAML still clips/keeps one
     }
-    return { node: { kind: "scalar", start: p, end, value: out, style: "block" }, after: end };
+    this.after = end;
+    return { kind: "scalar", start: p, end, value: out, style: "block" };
   }
 
   /** A double-quoted scalar. With `keyOnly`, undefined unless it closes on its line. */
