@@ -24,7 +24,8 @@ export async function runPipeline(inputs: Input[], mode: Mode, cfg: InjectConfig
     const splitter = new DocSplitter(input.name);
     let first = true;
     const handle = async (docs: RawDoc[]) => {
-      for (const d of docs) {
+      for (let di = 0; di < docs.length; di++) {
+        const d = docs[di];
         let r: DocResult;
         try {
           r = transformDocument(d, input.name, mode, cfg, format === "json");
@@ -47,7 +48,8 @@ export async function runPipeline(inputs: Input[], mode: Mode, cfg: InjectConfig
         }
         first = false;
         out.write(d.sep);
-        for (const p of r.parts) out.write(p);
+        const parts = r.parts;
+        for (let i = 0; i < parts.length; i++) out.write(parts[i]);
         endsWithSeparator = d.text === "" && d.sep !== "";
       }
     };

@@ -78,7 +78,8 @@ export function stringMap(n: Node | null | undefined, what: string): Record<stri
   if (n === undefined || n === null) return {};
   if (n.kind !== "map") throw new InputError(`${what} must be a map`, n.start);
   const out: Record<string, string> = {};
-  for (const e of n.entries) {
+  for (let i = 0; i < n.entries.length; i++) {
+    const e = n.entries[i];
     const v = e.value;
     if (v && v.kind !== "scalar") throw new InputError(`${what}.${e.key} must be a string`, v.start);
     out[e.key] = v ? (v.value === null ? "" : String(v.value)) : "";

@@ -184,13 +184,13 @@ interface StyleScan {
 function visitStyle(st: StyleScan, n: Node | null, depth: number): void {
   if (!n || n.kind === "scalar" || n.flow || depth > 8 || (st.step && st.seqIndent !== undefined)) return;
   if (n.kind === "map") {
-    for (const e of n.entries) {
-      const v = e.value;
+    for (let i = 0; i < n.entries.length; i++) {
+      const v = n.entries[i].value;
       if (v && v.kind === "map" && !v.flow && !st.step && v.indent > n.indent) st.step = v.indent - n.indent;
       if (v && v.kind === "seq" && !v.flow && st.seqIndent === undefined) st.seqIndent = v.indent > n.indent;
       visitStyle(st, v, depth + 1);
     }
-  } else for (const it of n.items) visitStyle(st, it.node, depth + 1);
+  } else for (let i = 0; i < n.items.length; i++) visitStyle(st, n.items[i].node, depth + 1);
 }
 
 /** Runs inject or uninject over a parsed document. */

@@ -27,7 +27,7 @@ import { applyAnnotationOverrides, type InjectValues } from "./overrides.js";
 import { describe, InputError, type Container, type PodTemplate, type Resource } from "./resource.js";
 import { injectable, injectErrors, newReport, type Report } from "./report.js";
 import { DocEditor, reusable, type MapPlan, type SeqPlan } from "./yaml/edit.js";
-import { at, entry, type Json, type MapNode, type Node } from "./yaml/tree.js";
+import { at, entry, type Json, type MapEntry, type MapNode, type Node } from "./yaml/tree.js";
 
 export interface InjectConfig {
   /** Proxy values after flags (from linkerd-config or defaults). */
@@ -72,7 +72,7 @@ const keepAll = () => false;
 
 /** The containers not named in `names` (the list itself when none is). */
 function without(list: Container[], names: Set<string>): Container[] {
-  for (const c of list) if (names.has(c.name as string)) return list.filter((x) => !names.has(x.name as string));
+  for (let i = 0; i < list.length; i++) if (names.has(list[i].name as string)) return list.filter((x) => !names.has(x.name as string));
   return list;
 }
 
@@ -87,19 +87,23 @@ function metaHasStrippable(holder: MapNode): boolean {
   if (!e || e.value === null) return false;
   const m = e.value;
   if (m.kind !== "map" || m.flow) return !(m.kind !== "scalar" && m.flow && (m.kind === "map" ? m.entries.length === 0 : m.items.length === 0));
-  for (const [key, strip] of [["annotations", stripAnnotation], ["labels", stripLabel]] as const) {
-    const c = entry(m, key);
-    if (!c || c.value === null) continue;
-    const v = c.value;
-    if (v.kind !== "map") return true;
-    for (const x of v.entries) if (strip(x.key, x.value)) return true;
-  }
+  return strippable(entry(m, "annotations"), stripAnnotation) || strippable(entry(m, "labels"), stripLabel);
+}
+
+function strippable(c: MapEntry | undefined, strip: (k: string, v: Node | null) => boolean): boolean {
+  if (!c || c.value === null) return false;
+  const v = c.value;
+  if (v.kind !== "map") return true;
+  for (let i = 0; i < v.entries.length; i++) if (strip(v.entries[i].key, v.entries[i].value)) return true;
   return false;
 }
 
 function strippedAnnotations(ann: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ann)) if (!k.startsWith(PREFIX) || (k === INJECT && v === "disabled")) out[k] = v;
+  for (const k in ann) {
+    const v = ann[k];
+    if (!k.startsWith(PREFIX) || (k === INJECT && v === "disabled")) out[k] = v;
+  }
   return out;
 }
 
@@ -108,15 +112,17 @@ const sorted = (o: Record<string, string>): [string, string][] => Object.keys(o)
 type Pairs = [string, string][];
 /** Sets `k` in a list of pairs (replacing its value, as an object would). */
 function put(list: Pairs, k: string, v: string): void {
-  for (const e of list)
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i];
     if (e[0] === k) {
       e[1] = v;
       return;
     }
+  }
   list.push([k, v]);
 }
 function get(list: Pairs, k: string): string | undefined {
-  for (const e of list) if (e[0] === k) return e[1];
+  for (let i = 0; i < list.length; i++) if (list[i][0] === k) return list[i][1];
   return undefined;
 }
 /** Sorts pairs in place in Object.keys(…).sort() order (UTF-16 code units); a few pairs: insertion sort. */
@@ -156,12 +162,16 @@ function img(c: Container): string {
 
 /** Go's HasExistingSidecars, on the pod after the silent uninject. */
 function hasSidecar(containers: Container[], init: Container[]): boolean {
-  for (const c of containers)
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i];
     if (img(c).startsWith("cr.l5d.io/linkerd/proxy:") || img(c).startsWith("gcr.io/istio-release/proxyv2:") || c.name === PROXY_CONTAINER_NAME || c.name === "istio-proxy")
       return true;
-  for (const c of init)
+  }
+  for (let i = 0; i < init.length; i++) {
+    const c = init[i];
     if (img(c).startsWith("cr.l5d.io/linkerd/proxy-init:") || img(c).startsWith("gcr.io/istio-release/proxy_init:") || c.name === INIT_CONTAINER_NAME || c.name === "istio-init")
       return true;
+  }
   return false;
 }
 
@@ -175,20 +185,24 @@ function hasUdp(containers: Container[]): boolean {
 /** LINKERD2_PROXY_INBOUND_PORTS: container ports and integer HTTP probe ports, sorted as strings. */
 export function podInboundPorts(containers: Container[]): string {
   const ports: string[] = [];
-  for (const c of containers) {
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i];
     const list = c.ports;
     if (Array.isArray(list))
-      for (const p of list) {
-        const cp = asObj(p)?.containerPort;
+      for (let j = 0; j < list.length; j++) {
+        const cp = asObj(list[j])?.containerPort;
         if (typeof cp === "number") addPort(ports, String(cp));
       }
-    for (const probe of [c.readinessProbe, c.livenessProbe]) {
-      const port = asObj(asObj(probe)?.httpGet)?.port;
-      if (typeof port === "number") addPort(ports, String(port));
-    }
+    probePort(ports, c.readinessProbe);
+    probePort(ports, c.livenessProbe);
   }
   if (ports.length > 1) ports.sort();
   return ports.length === 1 ? ports[0] : ports.join(",");
+}
+
+function probePort(ports: string[], probe: Json | undefined): void {
+  const port = asObj(asObj(probe)?.httpGet)?.port;
+  if (typeof port === "number") addPort(ports, String(port));
 }
 
 function addPort(ports: string[], p: string): void {

@@ -47,7 +47,8 @@ export function editPieces(text: string, edits: Edit[]): string[] {
   const list = edits.length === 1 ? edits : sortEdits(edits);
   const out: string[] = [];
   let pos = 0;
-  for (const e of list) {
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i];
     if (e.start < pos) throw new Error(`internal error: overlapping edits at ${e.start}`);
     if (e.start > pos) out.push(text.slice(pos, e.start));
     if (e.text) out.push(e.text);
@@ -180,12 +181,13 @@ function firstIndexOfKey<T>(list: [string, T][], k: string): number {
 }
 
 function hasKey(m: MapNode, k: string): boolean {
-  for (const e of m.entries) if (e.key === k) return true;
+  const entries = m.entries;
+  for (let i = 0; i < entries.length; i++) if (entries[i].key === k) return true;
   return false;
 }
 
 function pushAll(to: Edit[], from: Edit[]): void {
-  for (const e of from) to.push(e);
+  for (let i = 0; i < from.length; i++) to.push(from[i]);
 }
 
 function isEmptyFlow(n: Node | null): boolean {
@@ -253,7 +255,9 @@ export class DocEditor {
     const set = plan.set;
     const children = plan.children;
     let kept = 0;
-    for (const e of m.entries) {
+    const entries = m.entries;
+    for (let ei = 0; ei < entries.length; ei++) {
+      const e = entries[ei];
       const ci = lastIndexOfKey(children, e.key);
       if (ci >= 0) {
         const p = this.planMapEntry(m, e.key, children![ci][1], `${path}.${e.key}`);
@@ -353,7 +357,8 @@ export class DocEditor {
     if (s.flow) return this.planFlowSeq(s, plan);
     const edits: Edit[] = [];
     let kept = 0;
-    for (const it of s.items) {
+    for (let i = 0; i < s.items.length; i++) {
+      const it = s.items[i];
       if (plan.remove?.(it.node)) {
         if (it.start !== it.lineStart + s.indent) throw new EditError(`cannot remove an item of ${path}: it shares a line with its parent`, it.start, true);
         edits.push({ start: it.lineStart, end: it.end, text: "" });

@@ -97,7 +97,9 @@ export function emitValueAfterKey(v: Json, col: number, style: EmitStyle): strin
 /** Block map entries, keys at column `col`. */
 export function emitMap(obj: { [k: string]: Json }, col: number, style: EmitStyle): string {
   let out = "";
-  for (const k of Object.keys(obj)) {
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
     if (obj[k] === undefined) continue;
     out += `${spaces(col)}${emitKey(k)}:${emitValueAfterKey(obj[k], col, style)}`;
   }
@@ -107,7 +109,8 @@ export function emitMap(obj: { [k: string]: Json }, col: number, style: EmitStyl
 /** Block sequence items, dashes at column `col`. */
 export function emitSeq(items: Json[], col: number, style: EmitStyle): string {
   let out = "";
-  for (const it of items) {
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
     if (isObj(it) && Object.keys(it).length) {
       const body = emitMap(it, col + 2, style);
       out += `${spaces(col)}- ${body.slice(col + 2)}`;

@@ -66,11 +66,16 @@ export function toJS(node: Node | null): Json {
   switch (node.kind) {
     case "scalar":
       return node.value;
-    case "seq":
-      return node.items.map((i) => toJS(i.node));
+    case "seq": {
+      const items = node.items;
+      const out: Json[] = new Array(items.length);
+      for (let i = 0; i < items.length; i++) out[i] = toJS(items[i].node);
+      return out;
+    }
     case "map": {
       const out: { [k: string]: Json } = {};
-      for (const e of node.entries) out[e.key] = toJS(e.value);
+      const entries = node.entries;
+      for (let i = 0; i < entries.length; i++) out[entries[i].key] = toJS(entries[i].value);
       return out;
     }
   }
@@ -85,8 +90,8 @@ export function entry(map: Node | null | undefined, key: string): MapEntry | und
 /** The node at a path of map keys, or undefined when a step is missing or not a map. */
 export function at(node: Node | null | undefined, ...path: string[]): Node | null | undefined {
   let cur: Node | null | undefined = node;
-  for (const k of path) {
-    const e = entry(cur, k);
+  for (let i = 0; i < path.length; i++) {
+    const e = entry(cur, path[i]);
     if (!e) return undefined;
     cur = e.value;
   }
