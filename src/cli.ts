@@ -13,23 +13,23 @@ type CommandFactory = (deps: Deps) => Command;
  */
 export const COMMANDS: Record<string, { description: string; load: () => Promise<CommandFactory> }> = {
   install: {
-    description: "Output Kubernetes configs to install the Linkerd control plane",
+    description: "Render the manifests that install Linkerd's control plane (or its CRDs)",
     load: async () => (await import("./commands/install.js")).installCommand,
   },
   inject: {
-    description: "Add the Linkerd proxy to Kubernetes configs",
+    description: "Mesh workloads: add Linkerd's proxy to Kubernetes manifests",
     load: async () => (await import("./commands/inject.js")).injectCommand,
   },
   uninject: {
-    description: "Remove the Linkerd proxy from Kubernetes configs",
+    description: "Take workloads out of the mesh: remove Linkerd's proxy from manifests",
     load: async () => (await import("./commands/uninject.js")).uninjectCommand,
   },
   check: {
-    description: "Check the Linkerd installation for potential problems",
+    description: "Check a cluster, a Linkerd installation or its proxies for problems",
     load: async () => (await import("./commands/check.js")).checkCommand,
   },
   version: {
-    description: "Print the client and server version information",
+    description: "Show the Linkerd release mesh targets and the one installed",
     load: async () => (await import("./commands/version.js")).versionCommand,
   },
 };
@@ -80,7 +80,8 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
   const program = buildProgram();
   const name = findCommandName(argv);
   for (const [cmdName, entry] of Object.entries(COMMANDS)) {
-    if (cmdName === name) program.addCommand((await entry.load())(deps));
+    // The description lives here only, so the listing and `mesh <command> --help` agree.
+    if (cmdName === name) program.addCommand((await entry.load())(deps).description(entry.description));
     else program.command(cmdName).description(entry.description);
   }
   configure(program, deps.io);

@@ -85,7 +85,6 @@ async function defaultInstallObjects(deps: Deps, g: GlobalOptions): Promise<Kube
 
 export const checkCommand = (deps: Deps) =>
   new Command("check")
-    .description("Check the Linkerd installation for potential problems")
     .addHelpText(
       "after",
       `

@@ -88,7 +88,6 @@ async function consultCluster(deps: Deps, cmd: Command) {
 
 export const installCommand = (deps: Deps) => {
   const cmd = new Command("install")
-    .description("Output Kubernetes configs to install the Linkerd control plane")
     .usage("[flags]")
     .addHelpText(
       "after",

@@ -10,7 +10,6 @@ export interface VersionOptions {
 
 export const versionCommand = (deps: Deps) =>
   new Command("version")
-    .description("Print the client and server version information")
     .option("--client", "print the client version only", false)
     .option("--short", "print the version number(s) only", false)
     .action(async (opts: VersionOptions, cmd: Command) => {
