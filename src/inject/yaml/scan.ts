@@ -148,7 +148,30 @@ class Scanner {
   }
 
   /** From a line start, the first content character of the next line that is neither blank nor a comment (or n). */
+  /** The last call of skipToContent: a block's end is found again by each enclosing block. */
+  private skipFrom = -1;
+  private skipTo = 0;
+
   private skipToContent(lineStart: number): number {
+    if (lineStart === this.skipFrom) {
+      const q = this.skipTo;
+      if (this.contentLineOfSkip >= 0) {
+        // restore what lineStartOf and col know about it (a nested call may have moved on)
+        this.content = q;
+        this.contentLine = this.contentLineOfSkip;
+      }
+      return q;
+    }
+    const q = this.skipToContentUncached(lineStart);
+    this.skipFrom = lineStart;
+    this.skipTo = q;
+    this.contentLineOfSkip = this.content === q ? this.contentLine : -1;
+    return q;
+  }
+
+  private contentLineOfSkip = -1;
+
+  private skipToContentUncached(lineStart: number): number {
     const s = this.s;
     let p = lineStart;
     while (p < this.n) {
@@ -327,17 +350,42 @@ class Scanner {
       return undefined;
     if ((c === "?" || c === ":" || c === "-") && this.isWsOrEol(p + 1)) return undefined;
     const e = this.eol(p);
-    for (let i = p; i < e; i++) {
-      const ch = s.charCodeAt(i);
-      if (ch === COLON && (i + 1 >= e || s.charCodeAt(i + 1) === SPACE || s.charCodeAt(i + 1) === 9)) {
-        let k = i;
-        while (k > p && (s.charCodeAt(k - 1) === SPACE || s.charCodeAt(k - 1) === 9)) k--;
-        this.lastKeyAfter = i + 1;
-        return s.slice(p, k);
-      }
-      if (ch === HASH && (s.charCodeAt(i - 1) === SPACE || s.charCodeAt(i - 1) === 9)) return undefined;
+    // the first `:` followed by a space or the line's end, unless a comment (` #`) comes first
+    let i = this.nextColon(p);
+    while (i < e && i + 1 < e && s.charCodeAt(i + 1) !== SPACE && s.charCodeAt(i + 1) !== 9) i = this.nextColon(i + 1);
+    if (i >= e) i = e;
+    let h = this.nextHash(p);
+    while (h < i && s.charCodeAt(h - 1) !== SPACE && s.charCodeAt(h - 1) !== 9) h = this.nextHash(h + 1);
+    if (h < i || i === e) return undefined;
+    let k = i;
+    while (k > p && (s.charCodeAt(k - 1) === SPACE || s.charCodeAt(k - 1) === 9)) k--;
+    this.lastKeyAfter = i + 1;
+    return s.slice(p, k);
+  }
+
+  // The next `:` and `#` at or after a position (native searches, remembered: the scanner
+  // asks again and again, always a little further on).
+  private colonFrom = 0;
+  private colonAt = -1;
+  private hashFrom = 0;
+  private hashAt = -1;
+
+  private nextColon(p: number): number {
+    if (p < this.colonFrom || p > this.colonAt) {
+      const i = this.s.indexOf(":", p);
+      this.colonFrom = p;
+      this.colonAt = i < 0 ? this.n : i;
     }
-    return undefined;
+    return this.colonAt;
+  }
+
+  private nextHash(p: number): number {
+    if (p < this.hashFrom || p > this.hashAt) {
+      const i = this.s.indexOf("#", p);
+      this.hashFrom = p;
+      this.hashAt = i < 0 ? this.n : i;
+    }
+    return this.hashAt;
   }
 
   // ---- values on a line ------------------------------------------------------------------
@@ -400,7 +448,14 @@ class Scanner {
           q = r + 1;
           continue;
         }
-        if (ch === HASH || ch === 9 || r - q <= parentIndent) break;
+        if (ch === HASH || ch === 9) break;
+        if (r - q <= parentIndent) {
+          // the caller looks for this line next: remember it (blank lines before it are skipped alike)
+          this.skipFrom = after;
+          this.skipTo = r;
+          this.contentLineOfSkip = q;
+          break;
+        }
         const le = this.eol(r);
         const ce = this.plainLineEnd(r, le);
         if (ce !== this.trimEnd(r, le)) throw new ScanBail("comment or key in a multi-line plain scalar", ce);
