@@ -42,6 +42,9 @@ const FLOAT_RE = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
 
 /** YAML 1.2 core schema resolution of a plain scalar (what the `yaml` package does by default). */
 export function resolvePlain(s: string): Scalar {
+  // most scalars start with a character no special value or number starts with
+  const c0 = s.charCodeAt(0);
+  if (c0 > 57 && c0 !== 126 && c0 !== 110 && c0 !== 78 && c0 !== 116 && c0 !== 84 && c0 !== 102 && c0 !== 70) return s;
   switch (s) {
     case "":
     case "~":
@@ -482,12 +485,14 @@ class Scanner {
   /** End of the plain text on one line (before a comment, trailing spaces trimmed); bails on `: `. */
   private plainLineEnd(p: number, e: number): number {
     const s = this.s;
-    for (let i = p; i < e; i++) {
-      const ch = s.charCodeAt(i);
-      if (ch === HASH && i > p && (s.charCodeAt(i - 1) === SPACE || s.charCodeAt(i - 1) === 9)) return this.trimEnd(p, i);
-      if (ch === COLON && (i + 1 >= e || s.charCodeAt(i + 1) === SPACE || s.charCodeAt(i + 1) === 9))
-        throw new ScanBail("mapping value in a plain scalar", i);
-    }
+    let i = this.nextColon(p);
+    while (i < e && i + 1 < e && s.charCodeAt(i + 1) !== SPACE && s.charCodeAt(i + 1) !== 9) i = this.nextColon(i + 1);
+    if (i > e) i = e;
+    // a `#` starts a comment after a space (not at p: the caller saw no comment there)
+    let h = this.nextHash(p + 1);
+    while (h < i && s.charCodeAt(h - 1) !== SPACE && s.charCodeAt(h - 1) !== 9) h = this.nextHash(h + 1);
+    if (h < i) return this.trimEnd(p, h);
+    if (i < e) throw new ScanBail("mapping value in a plain scalar", i);
     return this.trimEnd(p, e);
   }
 
