@@ -31,7 +31,55 @@ const POD_TEMPLATE_DOTTED: Record<string, string> = Object.fromEntries(Object.en
 
 export type JsObj = { [k: string]: Json };
 
-export interface Container extends JsObj {}
+/**
+ * A container of the pod template, read from its node on demand: injection looks at a few
+ * fields (name, image, ports, probes, securityContext, volumeMounts, command, args), so
+ * the rest (env, resources…) is never converted. A field's value is what the whole
+ * container converted to plain data would hold there.
+ */
+export class Container {
+  private readonly fields = new Map<string, Json | undefined>();
+  constructor(readonly node: MapNode) {}
+
+  /** The field's plain value (undefined when the key is absent). */
+  field(key: string): Json | undefined {
+    let v = this.fields.get(key);
+    if (v === undefined && !this.fields.has(key)) {
+      const e = entry(this.node, key);
+      v = e ? toJS(e.value) : undefined;
+      this.fields.set(key, v);
+    }
+    return v;
+  }
+
+  get name(): Json | undefined {
+    return this.field("name");
+  }
+  get image(): Json | undefined {
+    return this.field("image");
+  }
+  get ports(): Json | undefined {
+    return this.field("ports");
+  }
+  get readinessProbe(): Json | undefined {
+    return this.field("readinessProbe");
+  }
+  get livenessProbe(): Json | undefined {
+    return this.field("livenessProbe");
+  }
+  get securityContext(): Json | undefined {
+    return this.field("securityContext");
+  }
+  get volumeMounts(): Json | undefined {
+    return this.field("volumeMounts");
+  }
+  get command(): Json | undefined {
+    return this.field("command");
+  }
+  get args(): Json | undefined {
+    return this.field("args");
+  }
+}
 
 export interface Resource {
   /** The object's map node. */
@@ -96,10 +144,13 @@ function mapOrUndefined(n: Node | null | undefined, what: string): MapNode | und
 function containerList(n: Node | null | undefined, what: string): Container[] {
   if (n === undefined || n === null) return [];
   if (n.kind !== "seq") throw new InputError(`${what} must be a list`, n.start);
-  return n.items.map((it, i) => {
+  const out: Container[] = [];
+  for (let i = 0; i < n.items.length; i++) {
+    const it = n.items[i];
     if (!it.node || it.node.kind !== "map") throw new InputError(`${what}[${i}] must be a map`, it.node?.start ?? it.start);
-    return toJS(it.node) as Container;
-  });
+    out.push(new Container(it.node));
+  }
+  return out;
 }
 
 export function describe(node: Node, where: string, opts: { requireContainers?: boolean } = {}): Resource {
