@@ -3,7 +3,7 @@ import { ExitCode, MeshError, ChecksFailed } from "./errors.js";
 import { processIo, type Io } from "./io.js";
 import type { Deps, GlobalOptions } from "./deps.js";
 import { MESH_VERSION, LINKERD_VERSION } from "./version.js";
-import { parseNamespace } from "./commands/shared.js";
+import { collect, parseNamespace } from "./commands/shared.js";
 
 type CommandFactory = (deps: Deps) => Command;
 
@@ -38,12 +38,12 @@ export function buildProgram(): Command {
   return new Command("mesh")
     .description(`A fast, friendly CLI for the Linkerd service mesh (targets Linkerd ${LINKERD_VERSION})`)
     .version(`mesh ${MESH_VERSION} (Linkerd ${LINKERD_VERSION})`, "--mesh-version", "print mesh's own version")
-    .option("--kubeconfig <path>", "path to the kubeconfig file to use for CLI requests")
-    .option("--context <name>", "name of the kubeconfig context to use")
-    .addOption(new Option("-L, --linkerd-namespace <ns>", "namespace in which Linkerd is installed").env("LINKERD_NAMESPACE").default("linkerd").argParser(parseNamespace))
-    .option("--as <user>", "username to impersonate for Kubernetes operations")
-    .option("--as-group <group>", "group to impersonate for Kubernetes operations (repeatable)", (v: string, p: string[] | undefined) => [...(p ?? []), v])
-    .option("--verbose", "turn on debug logging and full error traces", false)
+    .option("--kubeconfig <path>", "kubeconfig file to read (default: $KUBECONFIG, then ~/.kube/config)")
+    .option("--context <name>", "kubeconfig context to talk to (default: its current context)")
+    .addOption(new Option("-L, --linkerd-namespace <ns>", "the control plane's namespace").env("LINKERD_NAMESPACE").default("linkerd").argParser(parseNamespace))
+    .option("--as <user>", "act as this user towards the Kubernetes API (impersonation)")
+    .option("--as-group <group>", "act as a member of this group (impersonation; repeatable)", collect)
+    .option("--verbose", "more detail: debug output and full error traces", false)
     .option("--no-color", "disable colour output (also NO_COLOR, or when stdout is not a terminal)")
     .showHelpAfterError("(run with --help for usage)")
     .enablePositionalOptions(false);
