@@ -7,7 +7,7 @@
 //      `eval "$(npm run -s cluster:up)"` first (or pass --kubeconfig PATH); else it says so.
 //   3. A 100 MB stream through `inject --manual`: peak RSS (target: <= 400 MB).
 // Human-readable lines go to stderr, one JSON line per figure to stdout (`ok`: target met).
-//   npm run build && node bench/inject.mjs [--quick] [--runs N] [--big-mb N] [--kubeconfig PATH]
+//   npm run build && node bench/inject.mjs [--quick] [--runs N] [--big-mb N (0: skip)] [--kubeconfig PATH]
 import { spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, homedir, loadavg, tmpdir } from "node:os";
@@ -171,7 +171,7 @@ if (kubectlWhy) {
 }
 
 // ---- 3. a 100 MB stream: peak RSS ---------------------------------------------------------------
-if (!quick) {
+if (!quick && bigMB > 0) {
   const big = join(dir, "big.yaml");
   const w = createWriteStream(big);
   let size = 0;

@@ -13,6 +13,7 @@ import { InputError } from "./resource.js";
 import { Transformer, type DocOutcome, type InjectConfig } from "./transform.js";
 import { newReport, type Report } from "./report.js";
 import { INJECT } from "./annotations.js";
+import { plannedInject } from "./plan.js";
 
 /** Documents larger than this are refused (a `kind: List` can be split into one document per item). */
 export const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024;
@@ -232,6 +233,12 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
     const full = fullParse(doc.text);
     if ("error" in full) throw new DocumentError(input, doc.index, doc.line + lineAt(doc.text, full.offset), full.error);
     parsed = reEmitted(full.value);
+  }
+
+  // most documents of a stream: injected by a plan made once per document shape (see plan.ts)
+  if (mode === "inject" && cfg && !wantValue && parsed.original && !crlf && !noFinalNewline && parsed.root && parsed.root.kind === "map" && !(INJECT in cfg.overrides)) {
+    const planned = plannedInject(parsed.root, text, cfg, (root, masked) => runTransform({ root, text: masked, original: true }, doc, "inject", cfg));
+    if (planned) return new Result(planned.parts.length ? planned.parts : [doc.text], planned.outcome);
   }
 
   // the transform may delete the ingress annotation from the shared overrides (see

@@ -59,7 +59,7 @@ export function editPieces(text: string, edits: Edit[]): string[] {
 }
 
 /** Edits in text order; insertions at one offset after removals, by rank, then as recorded. */
-function sortEdits(edits: Edit[]): Edit[] {
+export function sortEdits(edits: Edit[]): Edit[] {
   // a stable insertion sort: a document has a handful of edits, mostly recorded in order
   const list = edits.slice();
   for (let i = 1; i < list.length; i++) {

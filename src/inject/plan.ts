@@ -1,0 +1,316 @@
+/**
+ * Injection planned once per document shape. Workloads in one stream differ mostly in values
+ * injection never reads (label values, replicas, selectors, env…) and in their name and
+ * namespace. So a document is masked: every single-line plain scalar that injection does not
+ * read is replaced by a numbered placeholder, and its name and namespace (which injection
+ * only copies into labels and the report) too. Documents with the same masked text get the
+ * same edits; the transform runs once, on the masked text, and its edits are replayed on
+ * each document: positions shifted by the placeholders' length differences, placeholders
+ * in the inserted text replaced by the document's own tokens.
+ *
+ * What injection reads, and so is never masked: `kind`; every annotation (keys and values);
+ * label keys; the pod spec's containers, initContainers, volumes, hostNetwork and
+ * automountServiceAccountToken (whole). Anything that does not fit the scheme (flow-style
+ * metadata, a name that is quoted or that would be written differently, linkerd.io keys
+ * already present, a failure or warning, an error) takes the ordinary path. A test runs both
+ * paths over generated manifests and the goldens and compares them byte for byte.
+ */
+import { emitScalar } from "./yaml/emit.js";
+import { sortEdits, type Edit } from "./yaml/edit.js";
+import { scanDocument } from "./yaml/scan.js";
+import type { MapNode, Node } from "./yaml/tree.js";
+import { POD_TEMPLATE_PATH } from "./resource.js";
+import type { Report } from "./report.js";
+import type { DocOutcome, InjectConfig, Transformer } from "./transform.js";
+
+/** A masked token: [start, end) in the document, and its text there. */
+interface Token {
+  start: number;
+  end: number;
+  raw: string;
+}
+
+interface Masked {
+  /** The document with every token replaced by its placeholder. */
+  key: string;
+  tokens: Token[];
+  /** Index in `tokens` of the object's name (its report name: the name, or a Pod's generateName). */
+  nameToken: number;
+}
+
+interface PlanEdit {
+  start: number;
+  end: number;
+  text: string;
+  /** The text holds placeholders to replace. */
+  holes: boolean;
+}
+
+interface Plan {
+  /** Edits in text order, in the masked text's positions. */
+  edits: PlanEdit[];
+  /** Placeholder starts and ends in the masked text (ascending). */
+  starts: number[];
+  ends: number[];
+  report: Report;
+}
+
+const MARK = "Mq";
+const placeholder = (i: number) => `${MARK}${i}Qm`;
+const PLACEHOLDER_RE = /Mq(\d+)Qm/g;
+
+/** Switch and counter for the tests that compare both paths. */
+export const planCache = { enabled: true, planned: 0 };
+
+const MAX_PLANS = 256;
+const plans = new WeakMap<InjectConfig, Map<string, Plan | null>>();
+
+/**
+ * The result of injecting `text` (whose scanned root is `root`) by way of a plan, or undefined
+ * when the document must take the ordinary path.
+ */
+export function plannedInject(
+  root: MapNode,
+  text: string,
+  cfg: InjectConfig,
+  run: (root: MapNode, text: string) => Transformer,
+): { parts: string[]; outcome: DocOutcome } | undefined {
+  if (!planCache.enabled || root.flow || text.includes("linkerd.io") || text.includes(MARK)) return undefined;
+  const masked = mask(root, text);
+  if (!masked) return undefined;
+  let byKey = plans.get(cfg);
+  if (!byKey) plans.set(cfg, (byKey = new Map()));
+  let plan = byKey.get(masked.key);
+  if (plan === undefined) {
+    plan = makePlan(masked, run);
+    if (byKey.size >= MAX_PLANS) byKey.clear();
+    byKey.set(masked.key, plan);
+  }
+  if (plan === null) return undefined;
+  planCache.planned++;
+  return apply(plan, masked, text);
+}
+
+function makePlan(masked: Masked, run: (root: MapNode, text: string) => Transformer): Plan | null {
+  let t: Transformer;
+  try {
+    const root = scanDocument(masked.key);
+    if (!root || root.kind !== "map") return null;
+    t = run(root, masked.key);
+  } catch {
+    return null; // errors are reported by the ordinary path, with the document's own values
+  }
+  const o = t.outcome;
+  if (o.failures.length || o.warnings.length || o.reports.length !== 1) return null;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let pos = 0;
+  for (let i = 0; i < masked.tokens.length; i++) {
+    const tok = masked.tokens[i];
+    // placeholders are where the tokens were, shifted by the earlier ones' length differences
+    const start = tok.start + pos;
+    starts.push(start);
+    ends.push(start + placeholder(i).length);
+    pos += placeholder(i).length - (tok.end - tok.start);
+  }
+  const edits: PlanEdit[] = [];
+  let last = 0;
+  const ordered = sortEdits(t.editor.edits);
+  for (let i = 0; i < ordered.length; i++) {
+    const e: Edit = ordered[i];
+    if (e.start < last || inside(starts, ends, e.start) || inside(starts, ends, e.end)) return null;
+    last = e.end;
+    edits.push({ start: e.start, end: e.end, text: e.text, holes: e.text.includes(MARK) });
+  }
+  return { edits, starts, ends, report: o.reports[0] };
+}
+
+/** Is `p` strictly inside a placeholder? */
+function inside(starts: number[], ends: number[], p: number): boolean {
+  for (let i = 0; i < starts.length; i++) if (p > starts[i] && p < ends[i]) return true;
+  return false;
+}
+
+function apply(plan: Plan, masked: Masked, text: string): { parts: string[]; outcome: DocOutcome } {
+  const tokens = masked.tokens;
+  const parts: string[] = [];
+  let pos = 0; // in the document
+  let k = 0; // placeholders before the current masked position
+  let shift = 0; // document position - masked position, after the first k placeholders
+  const at = (p: number) => {
+    while (k < plan.ends.length && plan.ends[k] <= p) {
+      shift += tokens[k].end - tokens[k].start - (plan.ends[k] - plan.starts[k]);
+      k++;
+    }
+    return p + shift;
+  };
+  for (let i = 0; i < plan.edits.length; i++) {
+    const e = plan.edits[i];
+    const start = at(e.start);
+    if (start > pos) parts.push(text.slice(pos, start));
+    if (e.text) parts.push(e.holes ? e.text.replace(PLACEHOLDER_RE, (_, n: string) => tokens[Number(n)].raw) : e.text);
+    pos = at(e.end);
+  }
+  if (pos < text.length) parts.push(text.slice(pos));
+  const report = { ...plan.report, name: tokens[masked.nameToken]?.raw ?? plan.report.name };
+  return { parts, outcome: { reports: [report], failures: [], warnings: [] } };
+}
+
+// ---- masking ------------------------------------------------------------------------------
+
+class Masker {
+  readonly tokens: Token[] = [];
+  nameToken = -1;
+  ok = true;
+  constructor(readonly text: string) {}
+
+  /** Masks a scalar that injection does not read (single-line plain scalars only). */
+  scalar(n: Node | null): void {
+    if (!n || n.kind !== "scalar" || n.style !== "plain") return;
+    if (this.text.indexOf("\n", n.start) < n.end) return;
+    this.tokens.push({ start: n.start, end: n.end, raw: this.text.slice(n.start, n.end) });
+  }
+
+  /** Masks every eligible scalar value of a subtree (map keys stay). */
+  all(n: Node | null): void {
+    if (!n) return;
+    if (n.kind === "scalar") this.scalar(n);
+    else if (n.kind === "map") for (let i = 0; i < n.entries.length; i++) this.all(n.entries[i].value);
+    else for (let i = 0; i < n.items.length; i++) this.all(n.items[i].node);
+  }
+
+  /** Label values (keys stay). */
+  labels(n: Node | null): void {
+    if (n && n.kind === "map") for (let i = 0; i < n.entries.length; i++) this.scalar(n.entries[i].value);
+  }
+
+  /**
+   * A name or namespace, replayed into labels and the report: masked only when the document
+   * writes it exactly as injection would write it, else the document is not planned.
+   */
+  copied(n: Node | null, isName: boolean): void {
+    if (!n || n.kind !== "scalar" || n.style !== "plain" || typeof n.value !== "string" || emitScalar(n.value) !== this.text.slice(n.start, n.end)) {
+      this.ok = false;
+      return;
+    }
+    if (isName) this.nameToken = this.tokens.length;
+    this.tokens.push({ start: n.start, end: n.end, raw: this.text.slice(n.start, n.end) });
+  }
+
+  /** The object's metadata; `pod`: it is also the pod's (a Pod). */
+  meta(n: Node | null, pod: boolean): void {
+    if (!n) return;
+    if (n.kind !== "map" || n.flow) {
+      this.ok = false;
+      return;
+    }
+    const hasName = n.entries.some((e) => e.key === "name" && e.value !== null && !(e.value.kind === "scalar" && (e.value.value === null || e.value.value === "")));
+    for (let i = 0; i < n.entries.length && this.ok; i++) {
+      const e = n.entries[i];
+      switch (e.key) {
+        case "name":
+          this.copied(e.value, true);
+          break;
+        case "namespace":
+          this.copied(e.value, false);
+          break;
+        case "generateName":
+          // a Pod without a name is reported by its generateName
+          if (pod && !hasName) this.copied(e.value, true);
+          else if (pod) this.copied(e.value, false);
+          else this.all(e.value);
+          break;
+        case "labels":
+          this.labels(e.value);
+          break;
+        case "annotations":
+          break;
+        default:
+          this.all(e.value);
+      }
+    }
+  }
+
+  /** A pod template's metadata (not the object's): labels' values and the rest, annotations stay. */
+  podMeta(n: Node | null): void {
+    if (!n) return;
+    if (n.kind !== "map" || n.flow) {
+      this.ok = false;
+      return;
+    }
+    for (let i = 0; i < n.entries.length; i++) {
+      const e = n.entries[i];
+      if (e.key === "labels") this.labels(e.value);
+      else if (e.key !== "annotations") this.all(e.value);
+    }
+  }
+
+  podSpec(n: Node | null): void {
+    if (!n || n.kind !== "map") return;
+    for (let i = 0; i < n.entries.length; i++) {
+      const e = n.entries[i];
+      switch (e.key) {
+        case "containers":
+        case "initContainers":
+        case "volumes":
+        case "hostNetwork":
+        case "automountServiceAccountToken":
+          break;
+        default:
+          this.all(e.value);
+      }
+    }
+  }
+
+  /** Down the path to the pod template, masking what lies beside it. */
+  toTemplate(n: Node | null, path: string[], depth: number): void {
+    if (!n || n.kind !== "map") return;
+    if (depth === path.length) {
+      for (let i = 0; i < n.entries.length; i++) {
+        const e = n.entries[i];
+        if (e.key === "metadata") this.podMeta(e.value);
+        else if (e.key === "spec") this.podSpec(e.value);
+        else this.all(e.value);
+      }
+      return;
+    }
+    for (let i = 0; i < n.entries.length; i++) {
+      const e = n.entries[i];
+      if (e.key === path[depth]) this.toTemplate(e.value, path, depth + 1);
+      else this.all(e.value);
+    }
+  }
+}
+
+function mask(root: MapNode, text: string): Masked | undefined {
+  let kind: string | undefined;
+  for (let i = 0; i < root.entries.length; i++) {
+    const e = root.entries[i];
+    if (e.key === "kind" && e.value && e.value.kind === "scalar" && typeof e.value.value === "string") kind = e.value.value.toLowerCase();
+  }
+  const path = kind === undefined ? undefined : POD_TEMPLATE_PATH[kind];
+  if (!path) return undefined;
+  const m = new Masker(text);
+  const pod = kind === "pod";
+  for (let i = 0; i < root.entries.length && m.ok; i++) {
+    const e = root.entries[i];
+    if (e.key === "kind") continue;
+    if (e.key === "metadata") m.meta(e.value, pod);
+    else if (e.key === "spec") {
+      if (pod) m.podSpec(e.value);
+      else m.toTemplate(e.value, path.slice(1), 0);
+    } else m.all(e.value);
+  }
+  if (!m.ok || m.tokens.length === 0) return undefined;
+  // the walk follows the text (entries in order, depth first): tokens come in order
+  const tokens = m.tokens;
+  for (let i = 1; i < tokens.length; i++) if (tokens[i].start < tokens[i - 1].end) return undefined;
+  const pieces: string[] = [];
+  let pos = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    pieces.push(text.slice(pos, tokens[i].start), placeholder(i));
+    pos = tokens[i].end;
+  }
+  pieces.push(text.slice(pos));
+  return { key: pieces.join(""), tokens, nameToken: m.nameToken };
+}

@@ -1,0 +1,116 @@
+/**
+ * Injection by a plan made once per document shape (src/inject/plan.ts) gives exactly what
+ * the ordinary transform gives: output bytes, reports, failures and warnings. Compared over
+ * generated manifests (one configuration per mode for the whole run, so plans are reused
+ * across documents with other names, namespaces and label values) and hand-written edge cases.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { DocSplitter, transformDocument } from "../../src/inject/stream.js";
+import { planCache } from "../../src/inject/plan.js";
+import type { InjectConfig } from "../../src/inject/transform.js";
+import { config, genStream, loadYamlLib, rng } from "./property.js";
+
+function inject(text: string, cfg: InjectConfig, planned: boolean): string {
+  planCache.enabled = planned;
+  try {
+    const sp = new DocSplitter("t");
+    let out = "";
+    for (const d of [...sp.push(text), ...sp.end()]) {
+      let r;
+      try {
+        r = transformDocument(d, "t", "inject", cfg);
+      } catch (e) {
+        out += `ERROR ${(e as Error).message}\n`;
+        continue;
+      }
+      out += d.sep + r.text + `\n#REPORT ${JSON.stringify(r.reports)} ${JSON.stringify(r.failures)} ${JSON.stringify(r.warnings)}\n`;
+    }
+    return out;
+  } finally {
+    planCache.enabled = true;
+  }
+}
+
+const N = Number(process.env.MESH_INJECT_PLAN_CASES ?? 4000);
+
+for (const manual of [true, false]) {
+  test(`planned injection equals the ordinary transform on ${N} generated streams (${manual ? "--manual" : "annotation mode"})`, async (t) => {
+    await loadYamlLib();
+    const r = rng(manual ? 777 : 778);
+    const planned = config(manual);
+    const ordinary = config(manual);
+    const before = planCache.planned;
+    for (let i = 0; i < N; i++) {
+      const text = genStream(r, i);
+      // the same stream with other names, namespaces and label values (of other lengths): same
+      // shapes, so it replays the plans the first one made
+      const variant = text.replace(/\b(w\d+-\d+)\b/g, "$1-renamed").replace(/\bns(\d)\b/g, "namespace-$1");
+      for (const t of [text, variant]) {
+        const want = inject(t, ordinary, false);
+        const got = inject(t, planned, true);
+        if (got !== want) assert.fail(`case ${i} differs\n--- input ---\n${t}\n--- ordinary ---\n${want}\n--- planned ---\n${got}`);
+      }
+    }
+    // the comparison means something only if many documents took the planned path
+    const n = planCache.planned - before;
+    assert.ok(n >= N / 2, `only ${n} documents were planned`);
+    t.diagnostic(`${n} documents injected by plan`);
+  });
+}
+
+const deployment = (name: string, ns: string | undefined, labels = "app: web", extra = "") => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+${ns === undefined ? "" : `  namespace: ${ns}\n`}  labels:
+    ${labels}
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web-${name}}
+  template:
+    metadata:
+      labels: {app: web-${name}}
+${extra}    spec:
+      containers:
+      - name: web
+        image: nginx
+        ports:
+        - containerPort: 8080
+`;
+
+const cases: [string, string][] = [
+  ["names of other lengths, one shape", [deployment("a", "x"), deployment("a-much-longer-name", "team-42"), deployment("b", "y")].join("---\n")],
+  ["names that injection writes quoted", [deployment("a", "x"), deployment('"true"', "x"), deployment("'web'", "x"), deployment("123", "x"), deployment("yes", "x")].join("---\n")],
+  ["no namespace, empty name", [deployment("a", undefined), deployment('""', "ns"), deployment("c", undefined)].join("---\n")],
+  ["template annotations and labels", [deployment("a", "x", "app: web", "      annotations:\n        config.linkerd.io/proxy-cpu-limit: \"1\"\n"), deployment("bb", "y", "app: web", "      annotations:\n        config.linkerd.io/proxy-cpu-limit: \"1\"\n")].join("---\n")],
+  ["linkerd.io labels already there", [deployment("a", "x", "linkerd.io/workload-ns: x"), deployment("b", "y", "linkerd.io/workload-ns: x")].join("---\n")],
+  ["placeholder-like text", [deployment("Mq0Qm", "x"), deployment("a", "Mq1Qm")].join("---\n")],
+  [
+    "pods: name, generateName, both",
+    [
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p1\n  namespace: n\nspec:\n  containers:\n  - name: c\n    image: i\n",
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: p-\n  namespace: n\nspec:\n  containers:\n  - name: c\n    image: i\n",
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p2\n  generateName: q-\nspec:\n  containers:\n  - name: c\n    image: i\n",
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: longer-prefix-\n  namespace: n\nspec:\n  containers:\n  - name: c\n    image: i\n",
+    ].join("---\n"),
+  ],
+  ["flow-style metadata", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: f, namespace: n}\nspec:\n  selector: {matchLabels: {app: f}}\n  template:\n    metadata: {labels: {app: f}}\n    spec:\n      containers: [{name: c, image: i}]\n"],
+  ["a host-network pod and a UDP port (failures)", [deployment("h", "x", "app: web", "").replace("    spec:\n", "    spec:\n      hostNetwork: true\n"), deployment("u", "x").replace("containerPort: 8080", "containerPort: 53\n          protocol: UDP")].join("---\n")],
+  ["a bad annotation value (warnings)", [deployment("w", "x", "app: web", "      annotations:\n        config.linkerd.io/proxy-await: maybe\n"), deployment("ww", "y", "app: web", "      annotations:\n        config.linkerd.io/proxy-await: maybe\n")].join("---\n")],
+  ["a comment on the name line", deployment("a # the name", "x") + "---\n" + deployment("bcd # the name", "yy")],
+  ["a CronJob and a Job", "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: cj\nspec:\n  schedule: '*/5 * * * *'\n  jobTemplate:\n    metadata:\n      labels: {a: b}\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n          - name: c\n            image: i\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  backoffLimit: 2\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: c\n        image: i\n        args: [linkerd-await, --shutdown, --, run]\n"],
+];
+
+for (const [label, text] of cases) {
+  test(`planned injection equals the ordinary transform: ${label}`, async () => {
+    await loadYamlLib();
+    for (const manual of [true, false]) {
+      // twice over with one configuration: the second pass replays the plans the first made
+      const planned = config(manual);
+      const ordinary = config(manual);
+      for (let pass = 0; pass < 2; pass++) assert.equal(inject(text, planned, true), inject(text, ordinary, false), `${manual ? "--manual" : "annotation mode"}, pass ${pass + 1}`);
+    }
+  });
+}
