@@ -17,7 +17,7 @@
  */
 import { emitScalar } from "./yaml/emit.js";
 import { sortEdits, type Edit } from "./yaml/edit.js";
-import { scanDocument } from "./yaml/scan.js";
+import { resolvePlain, scanDocument } from "./yaml/scan.js";
 import type { MapNode, Node } from "./yaml/tree.js";
 import { POD_TEMPLATE_PATH } from "./resource.js";
 import type { Report } from "./report.js";
@@ -28,6 +28,10 @@ interface Token {
   start: number;
   end: number;
   raw: string;
+  /** Inside a flow collection (`[…]`, `{…}`). */
+  flow?: boolean;
+  /** A name or namespace: injection writes it into labels (and the report). */
+  copied?: boolean;
 }
 
 interface Masked {
@@ -60,7 +64,7 @@ const placeholder = (i: number) => `${MARK}${i}Qm`;
 const PLACEHOLDER_RE = /Mq(\d+)Qm/g;
 
 /** Switch and counter for the tests that compare both paths. */
-export const planCache = { enabled: true, planned: 0 };
+export const planCache = { enabled: true, planned: 0, templated: 0 };
 
 const MAX_PLANS = 256;
 const plans = new WeakMap<InjectConfig, Map<string, Plan | null>>();
@@ -88,7 +92,113 @@ export function plannedInject(
   }
   if (plan === null) return undefined;
   planCache.planned++;
-  return apply(plan, masked, text);
+  remember(cfg, template(masked, plan));
+  return apply(plan, masked.tokens, masked.nameToken, text);
+}
+
+// ---- templates: documents recognised without scanning them ----------------------------------
+
+/**
+ * A planned shape as text: the fixed segments between its tokens. A document made of the
+ * same segments, with tokens that are safe plain scalars where the shape had tokens, scans
+ * to the same tree up to those scalars (which injection does not read, or only copies), so
+ * it takes the same plan: the scanner is not needed to know that.
+ */
+interface Template {
+  segs: string[];
+  flow: boolean[];
+  copied: boolean[];
+  nameToken: number;
+  plan: Plan;
+}
+
+/**
+ * Templates per configuration, indexed by their last segment (what follows the last token:
+ * usually the containers, which tell similar workloads apart), grouped by its length.
+ */
+interface TemplateIndex {
+  byLength: Map<number, Map<string, Template[]>>;
+  count: number;
+}
+const MAX_TEMPLATES = 512;
+const templates = new WeakMap<InjectConfig, TemplateIndex>();
+
+function template(masked: Masked, plan: Plan): Template {
+  const segs: string[] = [];
+  const key = masked.key;
+  let pos = 0;
+  for (let i = 0; i < plan.starts.length; i++) {
+    segs.push(key.slice(pos, plan.starts[i]));
+    pos = plan.ends[i];
+  }
+  segs.push(key.slice(pos));
+  return { segs, flow: masked.tokens.map((t) => t.flow === true), copied: masked.tokens.map((t) => t.copied === true), nameToken: masked.nameToken, plan };
+}
+
+function remember(cfg: InjectConfig, t: Template): void {
+  let index = templates.get(cfg);
+  if (!index || index.count >= MAX_TEMPLATES) templates.set(cfg, (index = { byLength: new Map(), count: 0 }));
+  const last = t.segs[t.segs.length - 1];
+  let bySuffix = index.byLength.get(last.length);
+  if (!bySuffix) index.byLength.set(last.length, (bySuffix = new Map()));
+  const list = bySuffix.get(last);
+  if (!list) bySuffix.set(last, [t]);
+  else {
+    for (let i = 0; i < list.length; i++) if (list[i].plan === t.plan) return;
+    if (list.length >= 8) list.pop();
+    list.unshift(t);
+  }
+  index.count++;
+}
+
+/** Plain scalars a token may be replaced by without changing how the document scans (no `:`, `#`, spaces, quotes, flow indicators). */
+const SAFE_TOKEN = /^[A-Za-z0-9_./][A-Za-z0-9_./-]*$/;
+
+/**
+ * The result of injecting `text` by a remembered template, or undefined. Call with the
+ * text as transformDocument checked it (LF line ends, a final newline, no forbidden characters).
+ */
+export function templateInject(text: string, cfg: InjectConfig): { parts: string[]; outcome: DocOutcome } | undefined {
+  if (!planCache.enabled) return undefined;
+  const index = templates.get(cfg);
+  if (!index) return undefined;
+  for (const [length, bySuffix] of index.byLength) {
+    if (length > text.length) continue;
+    const list = bySuffix.get(text.slice(text.length - length));
+    if (!list) continue;
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i];
+      const tokens = match(t, text);
+      if (!tokens) continue;
+      planCache.planned++;
+      planCache.templated++;
+      return apply(t.plan, tokens, t.nameToken, text);
+    }
+  }
+  return undefined;
+}
+
+function match(t: Template, text: string): Token[] | undefined {
+  const segs = t.segs;
+  const last = segs[segs.length - 1];
+  if (!text.startsWith(segs[0]) || !text.endsWith(last)) return undefined;
+  const tokens: Token[] = [];
+  let pos = segs[0].length;
+  for (let i = 1; i < segs.length; i++) {
+    // the token ends where the next segment starts (segments are never empty, and a safe token
+    // cannot hold the newline, `,`, `]`, `}` or ` #` a segment starts with)
+    const end = i === segs.length - 1 ? text.length - last.length : text.indexOf(segs[i], pos);
+    if (end <= pos || (i === segs.length - 1 && !text.startsWith(last, end))) return undefined;
+    const raw = text.slice(pos, end);
+    if (!SAFE_TOKEN.test(raw) || raw.includes("linkerd.io") || raw.includes(MARK)) return undefined;
+    if (t.copied[i - 1]) {
+      const v = resolvePlain(raw);
+      if (typeof v !== "string" || emitScalar(v) !== raw) return undefined;
+    }
+    tokens.push({ start: pos, end, raw });
+    pos = end + segs[i].length;
+  }
+  return pos === text.length ? tokens : undefined;
 }
 
 function makePlan(masked: Masked, run: (root: MapNode, text: string) => Transformer): Plan | null {
@@ -131,8 +241,7 @@ function inside(starts: number[], ends: number[], p: number): boolean {
   return false;
 }
 
-function apply(plan: Plan, masked: Masked, text: string): { parts: string[]; outcome: DocOutcome } {
-  const tokens = masked.tokens;
+function apply(plan: Plan, tokens: Token[], nameToken: number, text: string): { parts: string[]; outcome: DocOutcome } {
   const parts: string[] = [];
   let pos = 0; // in the document
   let k = 0; // placeholders before the current masked position
@@ -152,7 +261,7 @@ function apply(plan: Plan, masked: Masked, text: string): { parts: string[]; out
     pos = at(e.end);
   }
   if (pos < text.length) parts.push(text.slice(pos));
-  const report = { ...plan.report, name: tokens[masked.nameToken]?.raw ?? plan.report.name };
+  const report = { ...plan.report, name: tokens[nameToken]?.raw ?? plan.report.name };
   return { parts, outcome: { reports: [report], failures: [], warnings: [] } };
 }
 
@@ -165,23 +274,23 @@ class Masker {
   constructor(readonly text: string) {}
 
   /** Masks a scalar that injection does not read (single-line plain scalars only). */
-  scalar(n: Node | null): void {
+  scalar(n: Node | null, flow: boolean): void {
     if (!n || n.kind !== "scalar" || n.style !== "plain") return;
     if (this.text.indexOf("\n", n.start) < n.end) return;
-    this.tokens.push({ start: n.start, end: n.end, raw: this.text.slice(n.start, n.end) });
+    this.tokens.push({ start: n.start, end: n.end, raw: this.text.slice(n.start, n.end), flow });
   }
 
   /** Masks every eligible scalar value of a subtree (map keys stay). */
-  all(n: Node | null): void {
+  all(n: Node | null, flow = false): void {
     if (!n) return;
-    if (n.kind === "scalar") this.scalar(n);
-    else if (n.kind === "map") for (let i = 0; i < n.entries.length; i++) this.all(n.entries[i].value);
-    else for (let i = 0; i < n.items.length; i++) this.all(n.items[i].node);
+    if (n.kind === "scalar") this.scalar(n, flow);
+    else if (n.kind === "map") for (let i = 0; i < n.entries.length; i++) this.all(n.entries[i].value, flow || n.flow);
+    else for (let i = 0; i < n.items.length; i++) this.all(n.items[i].node, flow || n.flow);
   }
 
   /** Label values (keys stay). */
   labels(n: Node | null): void {
-    if (n && n.kind === "map") for (let i = 0; i < n.entries.length; i++) this.scalar(n.entries[i].value);
+    if (n && n.kind === "map") for (let i = 0; i < n.entries.length; i++) this.scalar(n.entries[i].value, n.flow);
   }
 
   /**
@@ -194,7 +303,7 @@ class Masker {
       return;
     }
     if (isName) this.nameToken = this.tokens.length;
-    this.tokens.push({ start: n.start, end: n.end, raw: this.text.slice(n.start, n.end) });
+    this.tokens.push({ start: n.start, end: n.end, raw: this.text.slice(n.start, n.end), copied: true });
   }
 
   /** The object's metadata; `pod`: it is also the pod's (a Pod). */

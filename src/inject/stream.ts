@@ -13,7 +13,7 @@ import { InputError } from "./resource.js";
 import { Transformer, type DocOutcome, type InjectConfig } from "./transform.js";
 import { newReport, type Report } from "./report.js";
 import { INJECT } from "./annotations.js";
-import { plannedInject } from "./plan.js";
+import { plannedInject, templateInject } from "./plan.js";
 
 /** Documents larger than this are refused (a `kind: List` can be split into one document per item). */
 export const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024;
@@ -225,6 +225,13 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
     throw new DocumentError(input, doc.index, doc.line + lineAt(text, bad.index), `the input is not YAML text (${what}): is it a binary file?`);
   }
 
+  // a document of a shape seen before: injected by its plan, without scanning (see plan.ts)
+  const plannable = mode === "inject" && cfg !== undefined && !wantValue && !crlf && !noFinalNewline && !(INJECT in cfg.overrides);
+  if (plannable) {
+    const planned = templateInject(text, cfg);
+    if (planned) return new Result(planned.parts.length ? planned.parts : [doc.text], planned.outcome);
+  }
+
   let parsed: Parsed;
   try {
     parsed = { root: scanDocument(text), text, original: true };
@@ -236,7 +243,7 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
   }
 
   // most documents of a stream: injected by a plan made once per document shape (see plan.ts)
-  if (mode === "inject" && cfg && !wantValue && parsed.original && !crlf && !noFinalNewline && parsed.root && parsed.root.kind === "map" && !(INJECT in cfg.overrides)) {
+  if (plannable && parsed.original && parsed.root && parsed.root.kind === "map") {
     const planned = plannedInject(parsed.root, text, cfg, (root, masked) => runTransform({ root, text: masked, original: true }, doc, "inject", cfg));
     if (planned) return new Result(planned.parts.length ? planned.parts : [doc.text], planned.outcome);
   }
