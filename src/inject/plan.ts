@@ -12,8 +12,16 @@
  * label keys; the pod spec's containers, initContainers, volumes, hostNetwork and
  * automountServiceAccountToken (whole). Anything that does not fit the scheme (flow-style
  * metadata, a name that is quoted or that would be written differently, linkerd.io keys
- * already present, a failure or warning, an error) takes the ordinary path. A test runs both
- * paths over generated manifests and the goldens and compares them byte for byte.
+ * already present, a failure or warning, an error, a document over 64 KiB) takes the
+ * ordinary path.
+ *
+ * A planned shape is also kept as a template (its fixed text between the tokens): a later
+ * document made of the same text around other safe plain scalars is recognised, and
+ * injected, without being scanned at all.
+ *
+ * test/inject/plan.test.ts runs both paths over generated manifests (and renamed variants
+ * that reuse the plans) and edge cases and compares them byte for byte; the goldens, made by
+ * the ordinary path, hold.
  */
 import { emitScalar } from "./yaml/emit.js";
 import { sortEdits, type Edit } from "./yaml/edit.js";
@@ -67,6 +75,8 @@ const PLACEHOLDER_RE = /Mq(\d+)Qm/g;
 export const planCache = { enabled: true, planned: 0, templated: 0 };
 
 const MAX_PLANS = 256;
+/** Larger documents take the ordinary path (plans and templates hold their text). */
+const MAX_PLANNED_CHARS = 64 * 1024;
 const plans = new WeakMap<InjectConfig, Map<string, Plan | null>>();
 
 /**
@@ -79,7 +89,7 @@ export function plannedInject(
   cfg: InjectConfig,
   run: (root: MapNode, text: string) => Transformer,
 ): { parts: string[]; outcome: DocOutcome } | undefined {
-  if (!planCache.enabled || root.flow || text.includes("linkerd.io") || text.includes(MARK)) return undefined;
+  if (!planCache.enabled || text.length > MAX_PLANNED_CHARS || root.flow || text.includes("linkerd.io") || text.includes(MARK)) return undefined;
   const masked = mask(root, text);
   if (!masked) return undefined;
   let byKey = plans.get(cfg);
@@ -120,7 +130,7 @@ interface TemplateIndex {
   byLength: Map<number, Map<string, Template[]>>;
   count: number;
 }
-const MAX_TEMPLATES = 512;
+const MAX_TEMPLATES = 256;
 const templates = new WeakMap<InjectConfig, TemplateIndex>();
 
 function template(masked: Masked, plan: Plan): Template {
@@ -159,7 +169,7 @@ const SAFE_TOKEN = /^[A-Za-z0-9_./][A-Za-z0-9_./-]*$/;
  * text as transformDocument checked it (LF line ends, a final newline, no forbidden characters).
  */
 export function templateInject(text: string, cfg: InjectConfig): { parts: string[]; outcome: DocOutcome } | undefined {
-  if (!planCache.enabled) return undefined;
+  if (!planCache.enabled || text.length > MAX_PLANNED_CHARS) return undefined;
   const index = templates.get(cfg);
   if (!index) return undefined;
   for (const [length, bySuffix] of index.byLength) {
