@@ -9,6 +9,7 @@ import { parseAllDocuments } from "yaml";
 import { DocSplitter, loadYamlLib, transformDocument, type Mode } from "../../src/inject/stream.js";
 import { overrideAnnotations, pickInjectValues } from "../../src/inject/overrides.js";
 import type { InjectConfig } from "../../src/inject/transform.js";
+import { planCache } from "../../src/inject/plan.js";
 import { defaultValues } from "../../src/install/values.js";
 
 /** mulberry32: small, seeded, good enough for test data. */
@@ -283,6 +284,45 @@ export function run(text: string, mode: Mode, cfg?: InjectConfig): { out: string
 }
 
 export { loadYamlLib };
+
+/** Injects a stream with plans on or off: output, reports, failures, warnings and errors, as text. */
+export function injectAll(text: string, cfg: InjectConfig, planned: boolean): string {
+  planCache.enabled = planned;
+  try {
+    const sp = new DocSplitter("t");
+    let out = "";
+    for (const d of [...sp.push(text), ...sp.end()]) {
+      let r;
+      try {
+        r = transformDocument(d, "t", "inject", cfg);
+      } catch (e) {
+        out += `ERROR ${(e as Error).message}\n`;
+        continue;
+      }
+      out += d.sep + r.text + `\n#REPORT ${JSON.stringify(r.reports)} ${JSON.stringify(r.failures)} ${JSON.stringify(r.warnings)}\n`;
+    }
+    return out;
+  } finally {
+    planCache.enabled = true;
+  }
+}
+
+/** The stream with other names, namespaces and label values (of other lengths): same shapes, so it replays plans. */
+export const renamed = (text: string) => text.replace(/\b(w\d+-\d+)\b/g, "$1-renamed").replace(/\bns(\d)\b/g, "namespace-$1");
+
+/**
+ * Planned injection (src/inject/plan.ts) against the ordinary transform, on a stream and its
+ * renamed variant. `planned` is shared across streams (so plans and templates are reused),
+ * `ordinary` is the same configuration without plans. Returns a description of a difference.
+ */
+export function comparePlanned(text: string, planned: InjectConfig, ordinary: InjectConfig): string | undefined {
+  for (const t of [text, renamed(text)]) {
+    const want = injectAll(t, ordinary, false);
+    const got = injectAll(t, planned, true);
+    if (got !== want) return `planned injection differs (${planned.manual ? "manual" : "annotation"})\n--- input ---\n${t}\n--- ordinary ---\n${want}\n--- planned ---\n${got}`;
+  }
+  return undefined;
+}
 
 /** Checks the properties on one generated stream; returns a failure description or undefined. */
 export function check(text: string, validateWithYaml = true, modes: boolean[] = [false, true]): string | undefined {
