@@ -36,8 +36,6 @@ interface Token {
   start: number;
   end: number;
   raw: string;
-  /** Inside a flow collection (`[…]`, `{…}`). */
-  flow?: boolean;
   /** A name or namespace: injection writes it into labels (and the report). */
   copied?: boolean;
 }
@@ -65,6 +63,8 @@ interface Plan {
   starts: number[];
   ends: number[];
   report: Report;
+  /** The template index that remembers it. */
+  rememberedIn?: TemplateIndex;
 }
 
 const MARK = "Mq";
@@ -102,7 +102,11 @@ export function plannedInject(
   }
   if (plan === null) return undefined;
   planCache.planned++;
-  remember(cfg, template(masked, plan));
+  const index = templateIndex(cfg);
+  if (plan.rememberedIn !== index) {
+    plan.rememberedIn = index;
+    remember(index, template(masked, plan));
+  }
   return apply(plan, masked.tokens, masked.nameToken, text);
 }
 
@@ -116,7 +120,6 @@ export function plannedInject(
  */
 interface Template {
   segs: string[];
-  flow: boolean[];
   copied: boolean[];
   nameToken: number;
   plan: Plan;
@@ -142,12 +145,17 @@ function template(masked: Masked, plan: Plan): Template {
     pos = plan.ends[i];
   }
   segs.push(key.slice(pos));
-  return { segs, flow: masked.tokens.map((t) => t.flow === true), copied: masked.tokens.map((t) => t.copied === true), nameToken: masked.nameToken, plan };
+  return { segs, copied: masked.tokens.map((t) => t.copied === true), nameToken: masked.nameToken, plan };
 }
 
-function remember(cfg: InjectConfig, t: Template): void {
+/** The configuration's template index (a fresh one once it holds MAX_TEMPLATES). */
+function templateIndex(cfg: InjectConfig): TemplateIndex {
   let index = templates.get(cfg);
   if (!index || index.count >= MAX_TEMPLATES) templates.set(cfg, (index = { byLength: new Map(), count: 0 }));
+  return index;
+}
+
+function remember(index: TemplateIndex, t: Template): void {
   const last = t.segs[t.segs.length - 1];
   let bySuffix = index.byLength.get(last.length);
   if (!bySuffix) index.byLength.set(last.length, (bySuffix = new Map()));
@@ -284,23 +292,23 @@ class Masker {
   constructor(readonly text: string) {}
 
   /** Masks a scalar that injection does not read (single-line plain scalars only). */
-  scalar(n: Node | null, flow: boolean): void {
+  scalar(n: Node | null): void {
     if (!n || n.kind !== "scalar" || n.style !== "plain") return;
     if (this.text.indexOf("\n", n.start) < n.end) return;
-    this.tokens.push({ start: n.start, end: n.end, raw: this.text.slice(n.start, n.end), flow });
+    this.tokens.push({ start: n.start, end: n.end, raw: this.text.slice(n.start, n.end) });
   }
 
   /** Masks every eligible scalar value of a subtree (map keys stay). */
-  all(n: Node | null, flow = false): void {
+  all(n: Node | null): void {
     if (!n) return;
-    if (n.kind === "scalar") this.scalar(n, flow);
-    else if (n.kind === "map") for (let i = 0; i < n.entries.length; i++) this.all(n.entries[i].value, flow || n.flow);
-    else for (let i = 0; i < n.items.length; i++) this.all(n.items[i].node, flow || n.flow);
+    if (n.kind === "scalar") this.scalar(n);
+    else if (n.kind === "map") for (let i = 0; i < n.entries.length; i++) this.all(n.entries[i].value);
+    else for (let i = 0; i < n.items.length; i++) this.all(n.items[i].node);
   }
 
   /** Label values (keys stay). */
   labels(n: Node | null): void {
-    if (n && n.kind === "map") for (let i = 0; i < n.entries.length; i++) this.scalar(n.entries[i].value, n.flow);
+    if (n && n.kind === "map") for (let i = 0; i < n.entries.length; i++) this.scalar(n.entries[i].value);
   }
 
   /**
