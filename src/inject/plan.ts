@@ -23,7 +23,7 @@
  * that reuse the plans) and edge cases and compares them byte for byte; the goldens, made by
  * the ordinary path, hold.
  */
-import { emitScalar } from "./yaml/emit.js";
+import { computeNeedsQuotes, emitScalar } from "./yaml/emit.js";
 import { sortEdits, type Edit } from "./yaml/edit.js";
 import { resolvePlain, scanDocument } from "./yaml/scan.js";
 import type { MapNode, Node } from "./yaml/tree.js";
@@ -209,10 +209,9 @@ function match(t: Template, text: string): Token[] | undefined {
     if (end <= pos || (i === segs.length - 1 && !text.startsWith(last, end))) return undefined;
     const raw = text.slice(pos, end);
     if (!SAFE_TOKEN.test(raw) || raw.includes("linkerd.io") || raw.includes(MARK)) return undefined;
-    if (t.copied[i - 1]) {
-      const v = resolvePlain(raw);
-      if (typeof v !== "string" || emitScalar(v) !== raw) return undefined;
-    }
+    // a name or namespace: injection writes the string it reads, so it must read as that string
+    // and be written plain (emitScalar(value) === raw, without the memo: names are seen once)
+    if (t.copied[i - 1] && (resolvePlain(raw) !== raw || computeNeedsQuotes(raw))) return undefined;
     tokens.push({ start: pos, end, raw });
     pos = end + segs[i].length;
   }

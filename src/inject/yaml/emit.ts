@@ -31,7 +31,8 @@ export function needsQuotes(s: string): boolean {
   return q;
 }
 
-function computeNeedsQuotes(s: string): boolean {
+/** needsQuotes without the memo (for strings seen once, like workload names). */
+export function computeNeedsQuotes(s: string): boolean {
   if (s === "") return true;
   if (UNSAFE_START.test(s) || /\s$/.test(s)) return true;
   if (YAML11_SPECIAL.test(s) || NUMBERISH.test(s)) return true;
