@@ -84,13 +84,12 @@ export async function loadBaseValues(deps: Deps, cmd: Command, opts: { ignoreClu
 
 export const injectCommand = (deps: Deps) => {
   const cmd = new Command("inject")
-    .description("Add the Linkerd proxy to Kubernetes configs")
     .usage("[options] CONFIG-FILE...")
     .argument("[inputs...]", "files, directories (searched for .yaml/.yml/.json), https:// URLs, or - for stdin")
-    .option("--manual", "include the proxy sidecar container spec in the YAML output (the auto-injector won't pick it up, so config annotations aren't supported)", false)
-    .option("--ignore-cluster", "ignore the current Kubernetes cluster when checking for existing cluster configuration", false)
-    .option("--enable-debug-sidecar", "inject a debug sidecar for data plane debugging", false)
-    .addOption(new Option("--close-wait-timeout <duration>", "sets nf_conntrack_tcp_timeout_close_wait").argParser(parseCloseWait))
+    .option("--manual", "write the proxy, init container and volumes into the output instead of only the inject annotation", false)
+    .option("--ignore-cluster", "do not read linkerd-config from the cluster: use defaults and flags", false)
+    .option("--enable-debug-sidecar", "add the linkerd-debug container", false)
+    .addOption(new Option("--close-wait-timeout <duration>", "conntrack close-wait timeout that linkerd-init sets (a duration)").argParser(parseCloseWait))
     .addOption(new Option("-o, --output <format>", "output format").choices(["yaml", "json"]).default("yaml"))
     .option("--identity-trust-anchors-file <path>", "trust anchors PEM for --manual without a cluster (overrides the config's)")
     .option("--values <path>", "linkerd-config values to use instead of the cluster's (the `values` key of linkerd-config, or the ConfigMap itself)");

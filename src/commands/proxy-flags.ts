@@ -62,12 +62,12 @@ const bool = (name: string, description: string, apply: (v: FlagValues, b: boole
 
 /** Proxy flags of install, upgrade and inject, in Linkerd's order. */
 export const PROXY_FLAGS: FlagSpec[] = [
-  str("proxy-image", "Linkerd proxy container image name", (v, s) => void (image(proxy(v)).name = s), { hidden: true, defaultText: "cr.l5d.io/linkerd/proxy" }),
-  str("init-image", "Linkerd init container image name", (v, s) => void (image(proxyInit(v)).name = s), { hidden: true, defaultText: "cr.l5d.io/linkerd/proxy-init" }),
-  str("init-image-version", "Linkerd init container image version", (v, s) => void (image(proxyInit(v)).version = s), { hidden: true, defaultText: "v2.2.3" }),
+  str("proxy-image", "image of the proxy container, without its tag", (v, s) => void (image(proxy(v)).name = s), { hidden: true, defaultText: "cr.l5d.io/linkerd/proxy" }),
+  str("init-image", "image of the linkerd-init container, without its tag", (v, s) => void (image(proxyInit(v)).name = s), { hidden: true, defaultText: "cr.l5d.io/linkerd/proxy-init" }),
+  str("init-image-version", "tag of the linkerd-init image", (v, s) => void (image(proxyInit(v)).version = s), { hidden: true, defaultText: "v2.2.3" }),
   str(
     "image-pull-policy",
-    "Docker image pull policy",
+    "imagePullPolicy of Linkerd's containers",
     (v, s) => {
       v.imagePullPolicy = s;
       image(proxy(v)).pullPolicy = s;
@@ -76,31 +76,31 @@ export const PROXY_FLAGS: FlagSpec[] = [
     },
     { hidden: true, defaultText: "IfNotPresent" },
   ),
-  num("inbound-port", "uint", "Proxy port to use for inbound traffic", (v, n) => void (ports(v).inbound = n), { defaultText: "4143" }),
-  num("outbound-port", "uint", "Proxy port to use for outbound traffic", (v, n) => void (ports(v).outbound = n), { defaultText: "4140" }),
-  list("skip-inbound-ports", "Ports and/or port ranges (inclusive) that should skip the proxy and send directly to the application", (v, l) => void (proxyInit(v).ignoreInboundPorts = l.join(","))),
-  list("skip-outbound-ports", "Outbound ports and/or port ranges (inclusive) that should skip the proxy", (v, l) => void (proxyInit(v).ignoreOutboundPorts = l.join(","))),
-  num("proxy-uid", "int", "Run the proxy under this user ID", (v, n) => void (proxy(v).uid = n), { defaultText: "2102" }),
-  str("proxy-log-level", "Log level for the proxy", (v, s) => void (proxy(v).logLevel = s), { defaultText: "warn,linkerd=info,trust_dns=error" }),
-  num("control-port", "uint", "Proxy port to use for control", (v, n) => void (ports(v).control = n), { defaultText: "4190" }),
-  num("admin-port", "uint", "Proxy port to serve metrics on", (v, n) => void (ports(v).admin = n), { defaultText: "4191" }),
-  str("proxy-cpu-request", "Amount of CPU units that the proxy sidecar requests", (v, s) => void (constraint(v, "cpu").request = s)),
-  str("proxy-memory-request", "Amount of Memory that the proxy sidecar requests", (v, s) => void (constraint(v, "memory").request = s)),
-  str("proxy-cpu-limit", "Maximum amount of CPU units that the proxy sidecar can use", (v, s) => {
+  num("inbound-port", "uint", "port the proxy receives inbound connections on", (v, n) => void (ports(v).inbound = n), { defaultText: "4143" }),
+  num("outbound-port", "uint", "port the proxy receives the pod's outbound connections on", (v, n) => void (ports(v).outbound = n), { defaultText: "4140" }),
+  list("skip-inbound-ports", "inbound ports or ranges (a-b) that go straight to the application, bypassing the proxy", (v, l) => void (proxyInit(v).ignoreInboundPorts = l.join(","))),
+  list("skip-outbound-ports", "outbound ports or ranges (a-b) that bypass the proxy", (v, l) => void (proxyInit(v).ignoreOutboundPorts = l.join(","))),
+  num("proxy-uid", "int", "user id the proxy runs as", (v, n) => void (proxy(v).uid = n), { defaultText: "2102" }),
+  str("proxy-log-level", "the proxy's log filter", (v, s) => void (proxy(v).logLevel = s), { defaultText: "warn,linkerd=info,trust_dns=error" }),
+  num("control-port", "uint", "the proxy's control port", (v, n) => void (ports(v).control = n), { defaultText: "4190" }),
+  num("admin-port", "uint", "the proxy's admin port (metrics, health)", (v, n) => void (ports(v).admin = n), { defaultText: "4191" }),
+  str("proxy-cpu-request", "CPU request of the proxy container", (v, s) => void (constraint(v, "cpu").request = s)),
+  str("proxy-memory-request", "memory request of the proxy container", (v, s) => void (constraint(v, "memory").request = s)),
+  str("proxy-cpu-limit", "CPU limit of the proxy container (also sets its worker threads)", (v, s) => {
     const cores = wholeCores(s);
     if (cores === undefined) throw new UsageError(`invalid value "${s}" for --proxy-cpu-limit: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
     proxy(v).cores = cores;
     constraint(v, "cpu").limit = s;
   }),
-  str("proxy-memory-limit", "Maximum amount of Memory that the proxy sidecar can use", (v, s) => void (constraint(v, "memory").limit = s)),
-  bool("enable-external-profiles", "Enable service profiles for non-Kubernetes services", (v, b) => void (proxy(v).enableExternalProfiles = b)),
-  str("default-inbound-policy", "Inbound policy to use to control inbound access to the proxy", (v, s) => void (proxy(v).defaultInboundPolicy = s), { defaultText: "all-unauthenticated" }),
-  str("proxy-memory", "Amount of Memory that the proxy sidecar requests", (v, s) => void (constraint(v, "memory").request = s), { deprecated: "use --proxy-memory-request instead", hidden: true }),
-  str("proxy-cpu", "Amount of CPU units that the proxy sidecar requests", (v, s) => void (constraint(v, "cpu").request = s), { deprecated: "use --proxy-cpu-request instead", hidden: true }),
-  str("proxy-version", "Tag to be used for the Linkerd proxy images", (v, s) => void (image(proxy(v)).version = s), { short: "v", deprecated: "use --set proxy.image.version=<version>", hidden: true }),
+  str("proxy-memory-limit", "memory limit of the proxy container", (v, s) => void (constraint(v, "memory").limit = s)),
+  bool("enable-external-profiles", "let proxies look up ServiceProfiles for destinations outside the cluster", (v, b) => void (proxy(v).enableExternalProfiles = b)),
+  str("default-inbound-policy", "who may connect to meshed pods when no policy says otherwise", (v, s) => void (proxy(v).defaultInboundPolicy = s), { defaultText: "all-unauthenticated" }),
+  str("proxy-memory", "memory request of the proxy container", (v, s) => void (constraint(v, "memory").request = s), { deprecated: "use --proxy-memory-request instead", hidden: true }),
+  str("proxy-cpu", "CPU request of the proxy container", (v, s) => void (constraint(v, "cpu").request = s), { deprecated: "use --proxy-cpu-request instead", hidden: true }),
+  str("proxy-version", "tag of the proxy image", (v, s) => void (image(proxy(v)).version = s), { short: "v", deprecated: "use --set proxy.image.version=<version>", hidden: true }),
   str(
     "registry",
-    "Docker registry to pull images from ($LINKERD_DOCKER_REGISTRY)",
+    "registry of Linkerd's images (also $LINKERD_DOCKER_REGISTRY)",
     (v, s) => {
       v.controllerImage = registryOverride(v.controllerImage, s);
       const pc = obj<Record<string, unknown>>(v as Record<string, unknown>, "policyController");
@@ -116,16 +116,16 @@ export const PROXY_FLAGS: FlagSpec[] = [
 
 /** Flags only inject has: per-workload proxy settings. */
 export const INJECT_FLAGS: FlagSpec[] = [
-  num("wait-before-exit-seconds", "int", "The period during which the proxy sidecar must stay alive while its pod is terminating. Must be smaller than terminationGracePeriodSeconds for the pod", (v, n) => {
+  num("wait-before-exit-seconds", "int", "seconds the proxy keeps running after its pod is asked to stop (keep below terminationGracePeriodSeconds)", (v, n) => {
     if (n < 0) throw new UsageError(`invalid value "${n}" for --wait-before-exit-seconds: must not be negative`);
     proxy(v).waitBeforeExitSeconds = n;
   }, { defaultText: "0" }),
-  bool("disable-identity", "Disables resources from participating in TLS identity", () => {
+  bool("disable-identity", "not supported: identity is required", () => {
     throw new UsageError("--disable-identity is no longer supported; identity is always required");
   }, { hidden: true }),
-  list("require-identity-on-inbound-ports", "Inbound ports on which the proxy should require identity", (v, l) => void (proxy(v).requireIdentityOnInboundPorts = l.join(","))),
-  bool("ingress", "Enable ingress mode in the linkerd proxy", (v, b) => void (proxy(v).isIngress = b)),
-  list("opaque-ports", "Set opaque ports on the proxy", (v, l) => void (proxy(v).opaquePorts = l.join(",")), { defaultText: "25,587,3306,4444,5432,6379,9300,11211" }),
+  list("require-identity-on-inbound-ports", "inbound ports that accept only meshed (identified) clients", (v, l) => void (proxy(v).requireIdentityOnInboundPorts = l.join(","))),
+  bool("ingress", "run the proxy in ingress mode (for ingress controllers)", (v, b) => void (proxy(v).isIngress = b)),
+  list("opaque-ports", "ports whose traffic the proxy forwards as opaque TCP, without protocol detection", (v, l) => void (proxy(v).opaquePorts = l.join(",")), { defaultText: "25,587,3306,4444,5432,6379,9300,11211" }),
 ];
 
 function parseUint(flag: string, signed: boolean) {

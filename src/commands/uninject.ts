@@ -11,7 +11,6 @@ export interface UninjectOptions {
 
 export const uninjectCommand = (deps: Deps) =>
   new Command("uninject")
-    .description("Remove the Linkerd proxy from Kubernetes configs")
     .usage("[options] CONFIG-FILE...")
     .argument("[inputs...]", "files, directories (searched for .yaml/.yml/.json), https:// URLs, or - for stdin")
     .addOption(new Option("-o, --output <format>", "output format").choices(["yaml", "json"]).default("yaml"))
