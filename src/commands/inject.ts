@@ -2,17 +2,16 @@ import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseYaml } from "../inject/yaml/parse.js";
 import { templatesDir } from "../paths.js";
-import { LINKERD_VERSION } from "../version.js";
 import type { Deps } from "../deps.js";
 import { MeshError, UsageError } from "../errors.js";
 import { formatGoDuration, parseGoDuration } from "../inject/go.js";
-import { fetchWithUndici, HeldOutput, resolveInputs } from "../inject/io.js";
+import { fetchWithUndici, resolveInputs } from "../inject/io.js";
 import { overrideAnnotations, pickInjectValues, type InjectValues } from "../inject/overrides.js";
-import { runPipeline } from "../inject/pipeline.js";
+import { runHeld } from "../inject/pipeline.js";
 import { formatInjectReport, PLAIN_GLYPHS } from "../inject/report.js";
 import type { InjectConfig } from "../inject/transform.js";
 import type { ProxyTemplateValues } from "../proxy/types.js";
-import { CREATED_BY } from "../version.js";
+import { CREATED_BY, LINKERD_VERSION } from "../version.js";
 import { INJECT_FLAGS, PROXY_FLAGS, addFlags, applySetFlags, type FlagValues } from "./proxy-flags.js";
 import { globals } from "./shared.js";
 
@@ -142,14 +141,7 @@ rest of each document are kept. The report goes to stderr after the output.`,
       createdBy: CREATED_BY,
     };
     const resolved = resolveInputs(inputs, { stdin: deps.io.stdin, fetchUrl: fetchWithUndici });
-    const out = new HeldOutput();
-    let result;
-    try {
-      result = await runPipeline(resolved, "inject", cfg, out, opts.output);
-    } catch (err) {
-      out.discard();
-      throw err;
-    }
+    const { result, out } = await runHeld(resolved, "inject", cfg, opts.output);
     if (result.failures.length) {
       out.discard();
       throw new MeshError(result.failures.join("\n"), "these resources cannot be meshed as they are: fix them, or annotate their pod template with linkerd.io/inject: disabled");

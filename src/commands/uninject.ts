@@ -1,8 +1,8 @@
 import { Command, Option } from "commander";
 import type { Deps } from "../deps.js";
 import { UsageError } from "../errors.js";
-import { fetchWithUndici, HeldOutput, resolveInputs } from "../inject/io.js";
-import { runPipeline } from "../inject/pipeline.js";
+import { fetchWithUndici, resolveInputs } from "../inject/io.js";
+import { runHeld } from "../inject/pipeline.js";
 import { formatUninjectReport } from "../inject/report.js";
 
 export interface UninjectOptions {
@@ -30,14 +30,7 @@ linkerd-network-validator, the proxy volumes and linkerd.io labels/annotations.`
     .action(async (inputs: string[], opts: UninjectOptions) => {
       if (!inputs.length) throw new UsageError("please specify a kubernetes resource file", "pass a file, a directory, an https:// URL, or - for stdin");
       const resolved = resolveInputs(inputs, { stdin: deps.io.stdin, fetchUrl: fetchWithUndici });
-      const out = new HeldOutput();
-      let result;
-      try {
-        result = await runPipeline(resolved, "uninject", undefined, out, opts.output);
-      } catch (err) {
-        out.discard();
-        throw err;
-      }
+      const { result, out } = await runHeld(resolved, "uninject", undefined, opts.output);
       await out.flush(deps.io.stdout);
       deps.io.stderr.write(formatUninjectReport(result.reports));
     });

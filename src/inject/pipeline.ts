@@ -1,5 +1,5 @@
 /** Runs inject or uninject over a sequence of inputs, writing to a held output. */
-import type { Input } from "./io.js";
+import { HeldOutput, type Input } from "./io.js";
 import type { Report } from "./report.js";
 import { DocSplitter, loadYamlLib, NeedYamlLib, transformDocument, type DocResult, type Mode, type RawDoc } from "./stream.js";
 import type { InjectConfig } from "./transform.js";
@@ -57,4 +57,18 @@ export async function runPipeline(inputs: Input[], mode: Mode, cfg: InjectConfig
     await handle(splitter.end());
   }
   return result;
+}
+
+/**
+ * Runs the pipeline into held output, as inject and uninject do: nothing reaches stdout until
+ * the caller flushes, and on a throw the held output is discarded.
+ */
+export async function runHeld(inputs: Input[], mode: Mode, cfg: InjectConfig | undefined, format: "yaml" | "json"): Promise<{ result: PipelineResult; out: HeldOutput }> {
+  const out = new HeldOutput();
+  try {
+    return { result: await runPipeline(inputs, mode, cfg, out, format), out };
+  } catch (err) {
+    out.discard();
+    throw err;
+  }
 }
