@@ -29,3 +29,23 @@ test("a usage error exits 2 with one line on stderr and nothing on stdout", () =
   assert.equal(r.stdout, "");
   assert.match(r.stderr, /^error: unknown option '--no-such-flag'\n/);
 });
+
+test("inject's full YAML parser loads from the bundle: malformed input names the input and line", () => {
+  const r = spawnSync(process.execPath, [bin, "inject", "--ignore-cluster", "-"], {
+    input: "kind: Deployment\nmetadata: {name: x\n",
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /^error: stdin: document 1 \(line \d+\): /);
+});
+
+test("inject re-serialises a document with aliases through the bundled yaml library", () => {
+  const r = spawnSync(process.execPath, [bin, "inject", "--ignore-cluster", "-"], {
+    input: "a: &x {k: 1}\nb: *x\nkind: Deployment\nmetadata: {name: y}\nspec: {template: {spec: {containers: [{name: a}]}}}\n",
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /linkerd\.io\/inject: enabled/);
+  assert.match(r.stderr, /deployment "y" injected/);
+});

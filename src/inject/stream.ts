@@ -4,6 +4,7 @@
  * (separators, comments) byte for byte. Pure: the command feeds it text and writes what it
  * returns.
  */
+import { loadYaml } from "../yaml-lib.js";
 import { MeshError } from "../errors.js";
 import { EditError, applyEdits, editPieces } from "./yaml/edit.js";
 import { DEFAULT_STYLE, emitDocument, type EmitStyle } from "./yaml/emit.js";
@@ -144,7 +145,7 @@ export class NeedYamlLib extends Error {}
 
 /** Loads the `yaml` package (kept out of start-up: most streams never need it). */
 export async function loadYamlLib(): Promise<void> {
-  yamlLib ??= await import("yaml");
+  yamlLib ??= await loadYaml();
 }
 
 function fullParse(text: string): { value: Json } | { error: string; offset: number } {

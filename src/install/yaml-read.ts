@@ -10,25 +10,9 @@
  */
 import { MeshError } from "../errors.js";
 
-type YamlLibrary = typeof import("yaml");
-let library: YamlLibrary | undefined;
-
-/**
- * Loads the `yaml` library for texts outside the fast subset (the CRD templates, users' values).
- * Loading it costs tens of milliseconds, so the common path of `install` does without.
- */
-export async function loadYamlLibrary(): Promise<YamlLibrary> {
-  return (library ??= namedExports(await import("yaml")));
-}
-
-/**
- * The module's named exports. Bundled (dist/), `yaml` is its CommonJS build and a dynamic import
- * gives `{ default: exports }`; under plain Node the names are on the namespace itself.
- */
-export function namedExports<T extends object>(ns: T): T {
-  const d = (ns as { default?: unknown }).default;
-  return d && typeof d === "object" && !("parse" in ns) ? (d as T) : ns;
-}
+/** Loads the `yaml` library for texts outside the fast subset (the CRD templates, users' values). */
+export { loadYaml as loadYamlLibrary, namedExports } from "../yaml-lib.js";
+import { loadedYaml } from "../yaml-lib.js";
 
 class Unsupported extends Error {}
 
@@ -288,6 +272,7 @@ export function readYamlSubset(text: string): unknown[] | undefined {
 export function readYamlDocuments(text: string, what: string): unknown[] {
   const fast = readYamlSubset(text);
   if (fast) return fast;
+  const library = loadedYaml();
   if (!library) throw new MeshError(`internal: ${what} needs the yaml library, which is not loaded`);
   const docs = library.parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [docs];
