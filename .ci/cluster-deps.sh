@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the real-cluster test harness (test/cluster/) needs:
-# Go and etcd to build and run Kubernetes 1.20.2 from Debian's source package,
+# Go and etcd to build and run Kubernetes 1.20.2 from Debian's source package
+# (kubectl comes from the kubernetes-client package, unpacked by the build),
 # iproute2 for the pod network namespace, and the newer reflect2/json-iterator
 # sources that replace the vendored ones. Run as root on Debian 12. Idempotent.
 set -eu
@@ -29,8 +30,10 @@ for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
 
-# The source index must also be present for `apt-get source`.
-if [ "$changed" -eq 1 ] || [ -n "$missing" ] || ! apt-cache showsrc kubernetes >/dev/null 2>&1; then
+# The indexes must also list the source package (`apt-get source kubernetes`) and
+# kubernetes-client, whose kubectl the build unpacks (`apt-get download`).
+if [ "$changed" -eq 1 ] || [ -n "$missing" ] || ! apt-cache showsrc kubernetes >/dev/null 2>&1 \
+  || ! apt-cache show kubernetes-client >/dev/null 2>&1; then
   apt-get update
 fi
 if [ -n "$missing" ]; then

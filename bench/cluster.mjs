@@ -1,0 +1,66 @@
+// The test cluster's two timings (issue 3). Needs root and `sh .ci/cluster-deps.sh`.
+//   cold build   `cli.ts build` into an empty cache: fetch and unpack the source package,
+//                generate OpenAPI, compile three binaries, take kubectl. Target <= 6 min.
+//   warm start   `cli.ts up` with the binaries cached, until it prints KUBECONFIG
+//                (etcd, API server, controller-manager, scheduler, kubelet and proxy
+//                stand-ins, default service account), then `cli.ts down`. Target <= 20 s.
+// Both run in a temporary MESH_CACHE_DIR, so a cluster already running is left alone.
+//   node bench/cluster.mjs [warm runs] [--no-cold]
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const args = process.argv.slice(2);
+const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 3);
+const cold = !args.includes("--no-cold");
+const root = fileURLToPath(new URL("..", import.meta.url));
+const COLD_TARGET_S = 360;
+const WARM_TARGET_S = 20;
+
+function cli(verb, env) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ["--import", "tsx", "test/cluster/cli.ts", verb], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`cli.ts ${verb} failed:\n${r.stderr}`);
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, stdout: r.stdout, stderr: r.stderr };
+}
+
+const round = (s) => Math.round(s * 10) / 10;
+const result = { bench: "cluster", load: loadavg()[0] };
+
+if (cold) {
+  const dir = mkdtempSync(join(tmpdir(), "mesh-bench-cold-"));
+  try {
+    process.stderr.write(`cold build into ${dir} (a few minutes)...\n`);
+    result.coldBuildSeconds = round(cli("build", { MESH_CACHE_DIR: dir }).seconds);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// Warm start uses the normal cache's binaries (built here first if missing, not timed).
+const bin = cli("build", {}).stdout.trim();
+const dir = mkdtempSync(join(tmpdir(), "mesh-bench-warm-"));
+symlinkSync(join(bin, ".."), join(dir, "kubernetes-1.20.2"));
+const warm = [];
+try {
+  for (let i = 0; i < runs; i++) {
+    const up = cli("up", { MESH_CACHE_DIR: dir });
+    if (!up.stdout.includes("export KUBECONFIG=")) throw new Error(`cli.ts up printed no KUBECONFIG:\n${up.stderr}`);
+    warm.push(round(up.seconds));
+    cli("down", { MESH_CACHE_DIR: dir });
+  }
+} finally {
+  spawnSync(process.execPath, ["--import", "tsx", "test/cluster/cli.ts", "down"], { cwd: root, env: { ...process.env, MESH_CACHE_DIR: dir }, stdio: "ignore" });
+  rmSync(dir, { recursive: true, force: true });
+}
+result.warmStartSeconds = warm;
+result.targets = { coldBuildSeconds: COLD_TARGET_S, warmStartSeconds: WARM_TARGET_S };
+result.ok = Math.max(...warm) <= WARM_TARGET_S && (!cold || result.coldBuildSeconds <= COLD_TARGET_S);
+process.stdout.write(`${JSON.stringify(result)}\n`);
