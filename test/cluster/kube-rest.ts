@@ -3,7 +3,7 @@
  * test helpers). Not for mesh itself: mesh talks to the API through src/kube.
  */
 import { Agent, request as httpsRequest } from "node:https";
-import type { IncomingMessage } from "node:http";
+import type { ClientRequest, IncomingMessage } from "node:http";
 
 export class KubeRestError extends Error {
   constructor(
@@ -35,6 +35,19 @@ export class KubeRest {
     this.agent = new Agent({ keepAlive: true, ca, rejectUnauthorized: ca !== undefined, maxSockets: 16 });
   }
 
+  /** A request to the API server as this user: `headers` add to the bearer token. */
+  private request(
+    method: string,
+    path: string,
+    headers: Record<string, string | number>,
+    onResponse: (res: IncomingMessage) => void,
+    signal?: AbortSignal,
+  ): ClientRequest {
+    const { hostname: host, port } = this.url;
+    const headersWithToken = { Authorization: `Bearer ${this.token}`, ...headers };
+    return httpsRequest({ agent: this.agent, host, port, method, path, headers: headersWithToken, signal }, onResponse);
+  }
+
   /** Raw request; resolves with status and body text for any status. */
   raw(
     method: string,
@@ -45,19 +58,12 @@ export class KubeRest {
   ): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-      const req = httpsRequest(
+      const req = this.request(
+        method,
+        path,
         {
-          agent: this.agent,
-          host: this.url.hostname,
-          port: this.url.port,
-          method,
-          path,
-          headers: {
-            Authorization: `Bearer ${this.token}`,
-            Accept: "application/json",
-            ...(payload !== undefined ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) } : {}),
-          },
-          timeout: timeoutMs,
+          Accept: "application/json",
+          ...(payload !== undefined ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) } : {}),
         },
         (res) => {
           let text = "";
@@ -67,6 +73,7 @@ export class KubeRest {
           res.on("error", reject);
         },
       );
+      req.setTimeout(timeoutMs);
       req.on("timeout", () => req.destroy(new Error(`${method} ${path}: timed out after ${timeoutMs} ms`)));
       req.on("error", reject);
       req.end(payload);
@@ -76,22 +83,12 @@ export class KubeRest {
   /** GET with extra headers; the body as bytes (e.g. to see `Content-Encoding: gzip`). */
   getBytes(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> {
     return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          agent: this.agent,
-          host: this.url.hostname,
-          port: this.url.port,
-          method: "GET",
-          path,
-          headers: { Authorization: `Bearer ${this.token}`, ...headers },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (d: Buffer) => chunks.push(d));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-          res.on("error", reject);
-        },
-      );
+      const req = this.request("GET", path, headers, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (d: Buffer) => chunks.push(d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on("error", reject);
+      });
       req.on("error", reject);
       req.end();
     });
@@ -138,17 +135,11 @@ export class KubeRest {
    */
   watch<T>(path: string, onEvent: (e: WatchEvent<T>) => void, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          agent: this.agent,
-          host: this.url.hostname,
-          port: this.url.port,
-          method: "GET",
-          path,
-          headers: { Authorization: `Bearer ${this.token}`, Accept: "application/json" },
-          signal,
-        },
-        (res: IncomingMessage) => {
+      const req = this.request(
+        "GET",
+        path,
+        { Accept: "application/json" },
+        (res) => {
           if ((res.statusCode ?? 0) >= 400) {
             let text = "";
             res.on("data", (d) => (text += d));
@@ -170,6 +161,7 @@ export class KubeRest {
           res.on("error", (e) => (signal?.aborted ? resolve() : reject(e)));
           res.on("aborted", () => resolve());
         },
+        signal,
       );
       req.on("error", (e) => (signal?.aborted ? resolve() : reject(e)));
       req.end();
