@@ -34,26 +34,36 @@ export function adaptFor120(yaml: string): Adapted120 {
     .filter((o): o is Obj => o !== null);
   const dropped: string[] = [];
   const removedDefaults: string[] = [];
-  const strip = (x: unknown, path: string[], owner: string): void => {
-    if (Array.isArray(x)) x.forEach((item, i) => strip(item, [...path, String(i)], owner));
-    else if (x && typeof x === "object") {
-      const o = x as Record<string, unknown>;
-      if (o.default === "") {
-        removedDefaults.push(`${owner}: ${path.join(".")}.default`);
-        delete o.default;
-      }
-      for (const [k, v] of Object.entries(o)) strip(v, [...path, k], owner);
-    }
-  };
   const kept = objs.filter((o) => {
     if (o.apiVersion === "batch/v1" && o.kind === "CronJob") {
       dropped.push(`${o.apiVersion} ${o.kind}/${o.metadata.name}`);
       return false;
     }
-    if (o.kind === "CustomResourceDefinition") strip(o.spec, ["spec"], o.metadata.name);
+    if (o.kind === "CustomResourceDefinition") removedDefaults.push(...removeEmptyDefaults(o));
     return true;
   });
   return { yaml: kept.map((d) => stringify(d)).join("---\n"), count: objs.length, dropped, removedDefaults };
+}
+
+/**
+ * Deletes every `default: ""` under a CRD's spec (1.20 rejects them); returns where each was,
+ * as "<crd name>: spec.<path>.default".
+ */
+export function removeEmptyDefaults(crd: Obj): string[] {
+  const removed: string[] = [];
+  const walk = (x: unknown, path: string[]): void => {
+    if (Array.isArray(x)) x.forEach((item, i) => walk(item, [...path, String(i)]));
+    else if (x && typeof x === "object") {
+      const o = x as Record<string, unknown>;
+      if (o.default === "") {
+        removed.push(`${crd.metadata.name}: ${path.join(".")}.default`);
+        delete o.default;
+      }
+      for (const [k, v] of Object.entries(o)) walk(v, [...path, k]);
+    }
+  };
+  walk(crd.spec, ["spec"]);
+  return removed;
 }
 
 /** The only `default: ""` entries 1.20 has to lose: `group` of a backendRef/parentRef in the HTTPRoute CRDs. */

@@ -21,6 +21,7 @@ import { parseAllDocuments, stringify } from "yaml";
 import { connectTestCluster, testClusterSkipReason, type TestCluster } from "../helpers/cluster.js";
 import { connect } from "../../src/kube/cluster.js";
 import { runInstall } from "../install/run-install.js";
+import { removeEmptyDefaults } from "../checks/install-on-cluster.js";
 
 const skip = testClusterSkipReason();
 
@@ -41,20 +42,8 @@ function for120(yaml: string): { yaml: string; converted: string[]; count: numbe
 
 /** Removes the `default: ""` entries 1.20 rejects from CRD schemas; returns the YAML and what was removed. */
 function crdsFor120(yaml: string): { yaml: string; removed: string[] } {
-  const removed: string[] = [];
-  const walk = (x: unknown, path: string[], crd: string): void => {
-    if (Array.isArray(x)) x.forEach((item, i) => walk(item, [...path, String(i)], crd));
-    else if (x && typeof x === "object") {
-      const o = x as Record<string, unknown>;
-      if (o.default === "") {
-        removed.push(`${crd}: ${path.join(".")}.default`);
-        delete o.default;
-      }
-      for (const [k, v] of Object.entries(o)) walk(v, [...path, k], crd);
-    }
-  };
   const objs = parseAllDocuments(yaml).map((d) => d.toJS() as Obj);
-  for (const o of objs) walk(o.spec, ["spec"], o.metadata.name);
+  const removed = objs.flatMap((o) => removeEmptyDefaults(o));
   return { yaml: objs.map((o) => `---\n${stringify(o)}`).join(""), removed };
 }
 
