@@ -586,9 +586,6 @@ class Scanner {
     else if (chomp === "clip" && didRead) out += "\n";
     // keep: trailing blank lines belong to the value, so the node ends after them
     const end = chomp === "keep" ? r : lastContentEnd;
-    if (lastContentEnd === this.n && didRead && s.charCodeAt(this.n - 1) !== NL && chomp !== "strip") {
-      // the last line has no newline: YAML still clips/keeps one
-    }
     this.after = end;
     return { kind: "scalar", start: p, end, value: out, style: "block" };
   }
