@@ -51,13 +51,15 @@ symlinkSync(join(bin, ".."), join(dir, "kubernetes-1.20.2"));
 const warm = [];
 try {
   for (let i = 0; i < runs; i++) {
-    const up = cli("up", { MESH_CACHE_DIR: dir });
-    if (!up.stdout.includes("export KUBECONFIG=")) throw new Error(`cli.ts up printed no KUBECONFIG:\n${up.stderr}`);
-    warm.push(round(up.seconds));
-    cli("down", { MESH_CACHE_DIR: dir });
+    try {
+      const up = cli("up", { MESH_CACHE_DIR: dir });
+      if (!up.stdout.includes("export KUBECONFIG=")) throw new Error(`cli.ts up printed no KUBECONFIG:\n${up.stderr}`);
+      warm.push(round(up.seconds));
+    } finally {
+      cli("down", { MESH_CACHE_DIR: dir }); // also after a failed `up`: stops whatever it started
+    }
   }
 } finally {
-  spawnSync(process.execPath, ["--import", "tsx", "test/cluster/cli.ts", "down"], { cwd: root, env: { ...process.env, MESH_CACHE_DIR: dir }, stdio: "ignore" });
   rmSync(dir, { recursive: true, force: true });
 }
 result.warmStartSeconds = warm;
