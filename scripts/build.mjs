@@ -28,6 +28,7 @@ const LAZY = {
   inject: "commands/inject.ts",
   uninject: "commands/uninject.ts",
   check: "commands/check.ts",
+  viz: "commands/viz/index.ts",
   cluster: "kube/cluster.ts",
 };
 /** Modules that live in runtime.js; the lazy builds import them from there. */

@@ -5,7 +5,8 @@ import type { Deps, GlobalOptions } from "./deps.js";
 import { MESH_VERSION, LINKERD_VERSION } from "./version.js";
 import { collect, parseNamespace } from "./commands/shared.js";
 
-type CommandFactory = (deps: Deps) => Command;
+/** Builds a command; `rest` is the command line after the command's name (a group finds its subcommand there). */
+type CommandFactory = (deps: Deps, rest: string[]) => Command | Promise<Command>;
 
 /**
  * Top-level commands, loaded on demand so that `mesh version --client` or
@@ -32,6 +33,13 @@ export const COMMANDS: Record<string, { description: string; load: () => Promise
     description: "Show the Linkerd release mesh targets and the one installed",
     load: async () => (await import("./commands/version.js")).versionCommand,
   },
+  viz: {
+    description: "Observe the mesh: golden metrics, routes, edges and live requests, read straight from the proxies",
+    load: async () => {
+      const { vizCommand } = await import("./commands/viz/index.js");
+      return (deps, rest) => vizCommand(deps, rest.find((a) => !a.startsWith("-")));
+    },
+  },
 };
 
 export function buildProgram(): Command {
@@ -49,19 +57,22 @@ export function buildProgram(): Command {
     .enablePositionalOptions(false);
 }
 
-/** Finds the subcommand named in argv (first word that is not an option or an option's value). */
-function findCommandName(argv: string[]): string | undefined {
-  const valued = new Set(["--kubeconfig", "--context", "-L", "--linkerd-namespace", "--as", "--as-group"]);
+/**
+ * Where the subcommand is named in argv: the first word that is not an option or the value of one
+ * of `program`'s own options (which of them take a value comes from their definitions).
+ */
+export function findCommand(program: Command, argv: string[]): { name: string | undefined; rest: string[] } {
+  const valued = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.short, o.long]).filter(Boolean));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (valued.has(a)) {
       i++;
       continue;
     }
-    if (a === "help") return argv[i + 1];
-    if (!a.startsWith("-")) return a;
+    if (a === "help") return { name: argv[i + 1], rest: argv.slice(i + 2) };
+    if (!a.startsWith("-")) return { name: a, rest: argv.slice(i + 1) };
   }
-  return undefined;
+  return { name: undefined, rest: [] };
 }
 
 /** Commander must report errors through us, for every command, not only the root. */
@@ -78,10 +89,10 @@ function configure(cmd: Command, io: Io): void {
 /** Runs mesh with `argv` (without node and script) and returns the exit code. The ONLY error handler. */
 export async function run(argv: string[], deps: Deps): Promise<number> {
   const program = buildProgram();
-  const name = findCommandName(argv);
+  const { name, rest } = findCommand(program, argv);
   for (const [cmdName, entry] of Object.entries(COMMANDS)) {
     // The description lives here only, so the listing and `mesh <command> --help` agree.
-    if (cmdName === name) program.addCommand((await entry.load())(deps).description(entry.description));
+    if (cmdName === name) program.addCommand((await (await entry.load())(deps, rest)).description(entry.description));
     else program.command(cmdName).description(entry.description);
   }
   configure(program, deps.io);

@@ -1,0 +1,21 @@
+import { Command } from "commander";
+import type { Deps } from "../../deps.js";
+
+type SubcommandFactory = (deps: Deps) => Command;
+
+/**
+ * `mesh viz <sub>`: agentless observability. Like the top-level commands, each subcommand's module
+ * is loaded only when it is the one being run; the others are registered by name for `--help`.
+ * Descriptions live here only, so the listing and `mesh viz <sub> --help` agree.
+ */
+export const VIZ_COMMANDS: Record<string, { description: string; load: () => Promise<SubcommandFactory> }> = {};
+
+/** The viz group, with `sub` (the subcommand named on the command line, if any) loaded for real. */
+export async function vizCommand(deps: Deps, sub: string | undefined): Promise<Command> {
+  const viz = new Command("viz").description("Observe the mesh: golden metrics, routes, edges and live requests, read straight from the proxies");
+  for (const [name, entry] of Object.entries(VIZ_COMMANDS)) {
+    if (name === sub) viz.addCommand((await entry.load())(deps).description(entry.description));
+    else viz.command(name).description(entry.description);
+  }
+  return viz;
+}
