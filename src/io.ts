@@ -1,4 +1,4 @@
-import { writeSync } from "node:fs";
+import { write as fsWrite, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import type { Readable, Writable } from "node:stream";
 
@@ -13,6 +13,8 @@ export interface Io {
   isErrTTY: boolean;
   /** colour level: 0 none, 1 basic. */
   color: 0 | 1;
+  /** stdout's file descriptor when it is the process's own (liveWriter writes it without blocking). */
+  stdoutFd?: number;
 }
 
 let stderrWatched = false;
@@ -37,6 +39,7 @@ export function processIo(noColor: boolean): Io {
     },
     isTTY,
     isErrTTY: isatty(2),
+    stdoutFd: 1,
     color: noColor || "NO_COLOR" in process.env || !isTTY ? 0 : 1,
   };
 }
@@ -68,6 +71,197 @@ export function fdWriter(fd: number): Pick<Writable, "write"> {
     return true;
   };
   return { write: write as Writable["write"] };
+}
+
+/** Output of a long-running command (`viz tap`, `viz top`) that must not stall what feeds it. */
+export interface LiveWriter {
+  /**
+   * Queues `text` for stdout and returns at once. Returns false when the text was dropped: stdout
+   * is closed, or the queue is at its bound because the reader is slower than the input.
+   */
+  write(text: string): boolean;
+  /** Resolves when everything queued has been written, or stdout closed. */
+  flush(): Promise<void>;
+  /** stdout's reader went away (EPIPE); nothing more will be written. */
+  readonly closed: boolean;
+  /** Aborts when stdout closes, so a command can stop its work and exit 0. */
+  readonly signal: AbortSignal;
+  /** Writes dropped because of the bound, in total. */
+  readonly dropped: number;
+}
+
+export interface LiveWriterOptions {
+  /** Most bytes waiting to be written (default 4 MiB); more is dropped and reported. */
+  maxQueuedBytes?: number;
+  /** Called once the queue has drained after drops, with how many writes were dropped since the last call. */
+  onDropped?: (count: number) => void;
+}
+
+/**
+ * A non-blocking stdout for long-running commands. Writes queue in memory and go to the
+ * descriptor through libuv's thread pool, so a slow terminal or a full pipe stalls neither the
+ * event loop nor the streams being read; the queue is bounded, and what does not fit is dropped
+ * and counted (`onDropped`), never silently. A reader that goes away (EPIPE) closes the writer
+ * and aborts its `signal`. Without a descriptor (tests), writes go to `io.stdout` directly.
+ */
+export function liveWriter(io: Io, opts: LiveWriterOptions = {}): LiveWriter {
+  const max = opts.maxQueuedBytes ?? 4 * 1024 * 1024;
+  const fd = io.stdoutFd;
+  const ac = new AbortController();
+  const queue: Buffer[] = [];
+  let queued = 0;
+  let writing = false;
+  let closed = false;
+  let dropped = 0;
+  let unreported = 0;
+  let idle: (() => void)[] = [];
+
+  const settle = () => {
+    if (unreported && !closed) {
+      const n = unreported;
+      unreported = 0;
+      opts.onDropped?.(n);
+    }
+    const waiting = idle;
+    idle = [];
+    for (const w of waiting) w();
+  };
+  const close = () => {
+    closed = true;
+    queue.length = 0;
+    queued = 0;
+    ac.abort();
+  };
+  const pump = () => {
+    if (writing) return;
+    if (closed || !queue.length) return settle();
+    writing = true;
+    const chunk = queue.length === 1 ? queue[0] : Buffer.concat(queue);
+    queue.length = 0;
+    const send = (off: number) => {
+      fsWrite(fd!, chunk, off, chunk.length - off, null, (err, n) => {
+        if (err) {
+          if (err.code === "EAGAIN") return void setTimeout(send, 5, off); // a non-blocking descriptor that is full
+          // EPIPE: the reader went away (`mesh viz tap … | head`). Any other failure ends output the same way.
+          writing = false;
+          close();
+          return settle();
+        }
+        queued -= n;
+        if (off + n < chunk.length) return send(off + n);
+        writing = false;
+        pump();
+      });
+    };
+    send(0);
+  };
+
+  return {
+    write(text: string): boolean {
+      if (closed) return false;
+      if (fd === undefined) {
+        io.stdout.write(text);
+        return true;
+      }
+      const buf = Buffer.from(text, "utf8");
+      if (queued + buf.length > max) {
+        dropped++;
+        unreported++;
+        return false;
+      }
+      queue.push(buf);
+      queued += buf.length;
+      pump();
+      return true;
+    },
+    flush(): Promise<void> {
+      if (fd === undefined || closed || (!writing && !queue.length)) {
+        settle();
+        return Promise.resolve();
+      }
+      return new Promise<void>((r) => idle.push(r));
+    },
+    get closed() {
+      return closed;
+    },
+    signal: ac.signal,
+    get dropped() {
+      return dropped;
+    },
+  };
+}
+
+/**
+ * Stops a long-running command on SIGINT or SIGTERM: the first signal calls `stop` (which aborts
+ * the command's work so it ends, restores the terminal and exits normally); a second SIGINT
+ * while stopping kills the process the default way. Returns the function that removes the
+ * handlers. Installed only by the commands that run until interrupted.
+ */
+export function onInterrupt(stop: (signal: "SIGINT" | "SIGTERM") => void): () => void {
+  let stopping = false;
+  const handler = (signal: "SIGINT" | "SIGTERM") => {
+    if (stopping) {
+      dispose();
+      process.kill(process.pid, signal);
+      return;
+    }
+    stopping = true;
+    stop(signal);
+  };
+  const dispose = () => {
+    process.off("SIGINT", handler);
+    process.off("SIGTERM", handler);
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return dispose;
+}
+
+/** Terminal control for full-screen output (`viz top`): alternate screen, hidden cursor, raw keys. */
+export const TERMINAL = {
+  enter: "\x1b[?1049h\x1b[?25l",
+  leave: "\x1b[?25h\x1b[?1049l",
+  home: "\x1b[H",
+  clearBelow: "\x1b[J",
+  clearLine: "\x1b[K",
+};
+
+/**
+ * Switches a terminal to full-screen mode and reads keys raw (so Ctrl-C arrives as a key). The
+ * returned function restores the terminal (idempotent); it also runs on process exit, so an
+ * error on the way out cannot leave the terminal in the alternate screen without a cursor.
+ */
+export function fullScreen(io: Io, onKey: (key: string) => void): () => void {
+  const stdin = io.stdin as NodeJS.ReadStream;
+  const raw = stdin.isTTY && typeof stdin.setRawMode === "function";
+  let restored = false;
+  const onData = (d: Buffer | string) => onKey(typeof d === "string" ? d : d.toString("utf8"));
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    process.off("exit", restore);
+    if (raw) {
+      stdin.off("data", onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+    }
+    if (io.stdoutFd !== undefined) {
+      try {
+        writeSync(io.stdoutFd, TERMINAL.leave);
+      } catch {
+        // the terminal went away: nothing to restore
+      }
+    } else io.stdout.write(TERMINAL.leave);
+  };
+  if (io.stdoutFd !== undefined) writeSync(io.stdoutFd, TERMINAL.enter);
+  else io.stdout.write(TERMINAL.enter);
+  if (raw) {
+    stdin.setRawMode(true);
+    stdin.on("data", onData);
+    stdin.resume();
+  }
+  process.on("exit", restore);
+  return restore;
 }
 
 /** An in-memory Io (tests, and commands that run another in-process): stdin from a string, output collected. */

@@ -20,6 +20,10 @@ import type {
   Node,
   Pod,
   ReplicaSet,
+  ReplicationController,
+  StatefulSet,
+  Job,
+  CronJob,
   ResourceAttributes,
   Secret,
   ServerVersion,
@@ -86,6 +90,28 @@ export interface ClusterApi extends Cluster {
   dryRunCreate(object: KubeObject): Promise<void>;
   /** GET a path of a pod's port through the API server's pod proxy (`pods/proxy`), e.g. the proxy's `/metrics` on 4191. */
   podProxyText(namespace: string, pod: string, port: number | string, path: string): Promise<string>;
+  /**
+   * GET a path whose answer is a stream of lines (`pods/log?follow=true`), yielding each line
+   * (without its line break) as it arrives. Ends when the server ends the response, or quietly
+   * when `signal` aborts; throws a MeshError when no byte arrives for `idleTimeoutMs`, when a
+   * line is longer than `maxLineBytes`, and (a KubeApiError) for an HTTP error answer.
+   */
+  streamLines(path: string, opts?: StreamOptions): AsyncGenerator<string, void, undefined>;
+  /**
+   * Watches a collection (`/api/v1/namespaces/x/pods?labelSelector=…`): yields its ADDED,
+   * MODIFIED, DELETED (and BOOKMARK) events from `resourceVersion` on. Ends when the server
+   * closes the watch (re-watch from the last resourceVersion seen) or when `signal` aborts; an
+   * expired resourceVersion throws a KubeApiError with status 410 (list again, then watch).
+   */
+  watch<T extends KubeObject = KubeObject>(path: string, opts?: WatchOptions): AsyncGenerator<WatchEvent<T>, void, undefined>;
+  /** Workloads of one namespace, or of all namespaces when `namespace` is undefined or "" (viz stat). */
+  listDeployments(namespace?: string, selector?: string): Promise<Deployment[]>;
+  listStatefulSets(namespace?: string, selector?: string): Promise<StatefulSet[]>;
+  listDaemonSets(namespace?: string, selector?: string): Promise<DaemonSet[]>;
+  listReplicaSetsIn(namespace?: string, selector?: string): Promise<ReplicaSet[]>;
+  listJobs(namespace?: string, selector?: string): Promise<Job[]>;
+  listCronJobs(namespace?: string, selector?: string): Promise<CronJob[]>;
+  listReplicationControllers(namespace?: string, selector?: string): Promise<ReplicationController[]>;
 
   /** How many HTTP requests this cluster has sent. */
   requestCount(): number;
@@ -95,32 +121,93 @@ export interface ClusterApi extends Cluster {
   close(): void;
 }
 
+export interface StreamOptions {
+  /** Stops the stream: iteration ends without an error and the connection is closed. */
+  signal?: AbortSignal;
+  /** Fail when the server sends nothing for this long (default: the cluster's request timeout). 0: never. */
+  idleTimeoutMs?: number;
+  /** Longest line accepted (default 1 MiB). */
+  maxLineBytes?: number;
+}
+
+export interface WatchOptions extends StreamOptions {
+  /** Start after this version of the collection (from a list); unset: the current state first, as ADDED events. */
+  resourceVersion?: string;
+  /** Ask the server to end the watch after this many seconds (it ends a watch on its own after some minutes anyway). */
+  timeoutSeconds?: number;
+}
+
+export type WatchEvent<T extends KubeObject = KubeObject> =
+  | { type: "ADDED" | "MODIFIED" | "DELETED"; object: T }
+  | { type: "BOOKMARK"; object: KubeObject };
+
+/** Most bytes mesh reads of a successful answer (a list of every pod of a big cluster fits). */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** Most bytes mesh reads of an error answer; the rest is dropped (it is only ever summarised). */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** Longest line of a stream (`pods/log`, watch) accepted by default. */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
 export interface ConnectOptions {
   /** Per-request timeout in milliseconds. */
   timeoutMs?: number;
+  /** Most bytes of a successful answer to read (default MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
 }
 
 /** One HTTP exchange with the API server. */
 export interface TransportRequest {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   path: string;
   body?: string;
   accept?: string;
+  /** Content-Type of `body` (default `application/json`). */
+  contentType?: string;
   timeoutMs: number;
+  /** Most bytes of a 2xx body to read (default MAX_BODY_BYTES); a larger body fails the request. */
+  maxBytes?: number;
 }
 
 export interface TransportResponse {
   status: number;
+  /** The body; for an answer outside 2xx, at most MAX_ERROR_BODY_BYTES of it. */
   body: string;
 }
 
-/** Sends one request; rejects (with a MeshError) only when no HTTP answer arrived. */
-export type Transport = ((req: TransportRequest) => Promise<TransportResponse>) & { close?: () => void };
+/** One streamed GET: the answer's body is read as it arrives. */
+export interface StreamRequest {
+  path: string;
+  accept?: string;
+  /** Fail when the connection is silent this long; 0: never. */
+  idleTimeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface StreamResponse {
+  status: number;
+  /** The body's chunks as they arrive; a failure while reading throws a MeshError. */
+  body: AsyncIterable<Uint8Array>;
+  /** Stops reading and closes the connection (idempotent). */
+  close(): void;
+}
+
+/**
+ * Sends one request; rejects (with a MeshError) only when no HTTP answer arrived. `stream`, when
+ * present, opens a streamed GET (rejecting, too, only when no answer arrived).
+ */
+export type Transport = ((req: TransportRequest) => Promise<TransportResponse>) & {
+  close?: () => void;
+  stream?: (req: StreamRequest) => Promise<StreamResponse>;
+};
 
 /**
  * The typed API over any Cluster: itself when it is one, else the typed getters on top of its
  * `getText` (GET only; a fake Cluster of a test, say).
  */
+/** How often a request answered 429 is sent in all, and the wait between (client-go: Retry-After, 1 s). */
+const RETRIES_ON_429 = 5;
+const RETRY_AFTER_MS = 1000;
+
 export function clusterApi(c: Cluster): ClusterApi {
   if (c instanceof RestCluster || ["listPods", "selfSubjectAccessReview", "withTimeout", "close"].every((m) => typeof (c as unknown as Record<string, unknown>)[m] === "function"))
     return c as ClusterApi;
@@ -172,11 +259,11 @@ function parseServer(server: string): URL {
 export async function connect(g: GlobalOptions, opts: ConnectOptions = {}): Promise<ClusterApi> {
   const timeout = opts.timeoutMs ?? 30_000;
   const simple = readSimpleKubeconfig(g);
-  if (simple) return new RestCluster(simple.server, httpTransport(simpleOptions(simple, parseServer(simple.server)), parseServer(simple.server), g), timeout);
+  if (simple) return new RestCluster(simple.server, httpTransport(simpleOptions(simple, parseServer(simple.server)), parseServer(simple.server), g, opts.maxBodyBytes), timeout);
   const kc = await loadKubeConfig(g);
   const server = kc.getCurrentCluster()!.server;
   const url = parseServer(server);
-  return new RestCluster(server, httpTransport(clientNodeOptions(kc, url), url, g), timeout);
+  return new RestCluster(server, httpTransport(clientNodeOptions(kc, url), url, g, opts.maxBodyBytes), timeout);
 }
 
 const enc = encodeURIComponent;
@@ -221,10 +308,19 @@ export class RestCluster implements ClusterApi {
   }
 
   private async send(method: "GET" | "POST", path: string, body?: string, accept = "application/json"): Promise<string> {
-    this.count.n++;
-    const res = await this.transport({ method, path, body, accept, timeoutMs: this.timeoutMs });
-    if (res.status >= 200 && res.status < 300) return res.body;
-    throw apiError(res.status, method, path, res.body);
+    for (let attempt = 1; ; attempt++) {
+      this.count.n++;
+      const res = await this.transport({ method, path, body, accept, timeoutMs: this.timeoutMs });
+      if (res.status >= 200 && res.status < 300) return res.body;
+      // 429 is the API server asking to come back (a CRD's storage still initialising, priority and
+      // fairness shedding load); client-go retries it after Retry-After (1 s), and so does mesh,
+      // a bounded number of times.
+      if (res.status === 429 && attempt < RETRIES_ON_429) {
+        await new Promise((r) => setTimeout(r, RETRY_AFTER_MS));
+        continue;
+      }
+      throw apiError(res.status, method, path, res.body);
+    }
   }
 
   async getJson<T>(path: string): Promise<T | undefined> {
@@ -362,6 +458,124 @@ export class RestCluster implements ClusterApi {
   podProxyText(namespace: string, pod: string, port: number | string, path: string): Promise<string> {
     return this.getText(`/api/v1/namespaces/${enc(namespace)}/pods/${enc(pod)}:${port}/proxy${path.startsWith("/") ? path : `/${path}`}`);
   }
+
+  listDeployments(namespace?: string, selector?: string) {
+    return this.list<Deployment>(grouped("apps/v1", namespace, "deployments") + query(selector));
+  }
+  listStatefulSets(namespace?: string, selector?: string) {
+    return this.list<StatefulSet>(grouped("apps/v1", namespace, "statefulsets") + query(selector));
+  }
+  listDaemonSets(namespace?: string, selector?: string) {
+    return this.list<DaemonSet>(grouped("apps/v1", namespace, "daemonsets") + query(selector));
+  }
+  listReplicaSetsIn(namespace?: string, selector?: string) {
+    return this.list<ReplicaSet>(grouped("apps/v1", namespace, "replicasets") + query(selector));
+  }
+  listJobs(namespace?: string, selector?: string) {
+    return this.list<Job>(grouped("batch/v1", namespace, "jobs") + query(selector));
+  }
+  listCronJobs(namespace?: string, selector?: string) {
+    // batch/v1 CronJob is served from Kubernetes 1.21; older servers have batch/v1beta1 only.
+    return this.list<CronJob>(grouped("batch/v1", namespace, "cronjobs") + query(selector)).catch((err: unknown) => {
+      if (err instanceof KubeApiError && err.status === 404) return this.list<CronJob>(grouped("batch/v1beta1", namespace, "cronjobs") + query(selector));
+      throw err;
+    });
+  }
+  listReplicationControllers(namespace?: string, selector?: string) {
+    return this.list<ReplicationController>(core(namespace, "replicationcontrollers") + query(selector));
+  }
+
+  async *streamLines(path: string, opts: StreamOptions = {}): AsyncGenerator<string, void, undefined> {
+    const { signal } = opts;
+    if (signal?.aborted) return;
+    const stream = this.transport.stream;
+    if (!stream) throw new MeshError(`this connection to the Kubernetes API cannot stream (GET ${path.split("?")[0]})`);
+    const maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
+    this.count.n++;
+    let res: StreamResponse;
+    try {
+      res = await stream({ path, accept: "*/*", idleTimeoutMs: opts.idleTimeoutMs ?? this.timeoutMs, signal });
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
+    try {
+      if (res.status < 200 || res.status >= 300) throw apiError(res.status, "GET", path, await readCapped(res.body, MAX_ERROR_BODY_BYTES));
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const tooLong = () =>
+        new MeshError(
+          `a line of the stream GET ${path.split("?")[0]} is longer than ${formatBytes(maxLine)}; mesh stops reading it`,
+          "the server sent something other than log lines or watch events",
+        );
+      for await (const chunk of res.body) {
+        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+        let start = 0;
+        for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+          const piece = buf.subarray(start, nl);
+          if (pendingBytes + piece.length > maxLine) throw tooLong();
+          const line = pending.length ? Buffer.concat([...pending, piece]) : piece;
+          pending = [];
+          pendingBytes = 0;
+          start = nl + 1;
+          yield line.toString("utf8", 0, line.length && line[line.length - 1] === 13 ? line.length - 1 : line.length);
+          if (signal?.aborted) return;
+        }
+        if (start < buf.length) {
+          pending.push(buf.subarray(start));
+          pendingBytes += buf.length - start;
+          if (pendingBytes > maxLine) throw tooLong();
+        }
+      }
+      if (pendingBytes) yield Buffer.concat(pending).toString("utf8");
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    } finally {
+      res.close();
+    }
+  }
+
+  async *watch<T extends KubeObject = KubeObject>(path: string, opts: WatchOptions = {}): AsyncGenerator<WatchEvent<T>, void, undefined> {
+    const params = ["watch=1", "allowWatchBookmarks=true"];
+    if (opts.resourceVersion) params.push(`resourceVersion=${enc(opts.resourceVersion)}`);
+    if (opts.timeoutSeconds) params.push(`timeoutSeconds=${Math.max(1, Math.round(opts.timeoutSeconds))}`);
+    const full = `${path}${path.includes("?") ? "&" : "?"}${params.join("&")}`;
+    for await (const line of this.streamLines(full, opts)) {
+      if (!line.trim()) continue;
+      let event: { type?: string; object?: unknown };
+      try {
+        event = JSON.parse(line) as typeof event;
+      } catch (err) {
+        throw new MeshError(`the API server sent an invalid watch event for GET ${path.split("?")[0]}`, "is the server in your kubeconfig a Kubernetes API server?", 1, err);
+      }
+      if (event.type === "ERROR") {
+        const st = (event.object ?? {}) as { code?: number };
+        throw apiError(typeof st.code === "number" ? st.code : 500, "GET", full, JSON.stringify(event.object ?? {}));
+      }
+      if (event.type === "ADDED" || event.type === "MODIFIED" || event.type === "DELETED" || event.type === "BOOKMARK")
+        if (event.object && typeof event.object === "object") yield event as WatchEvent<T>;
+    }
+  }
+}
+
+/** Reads at most `max` bytes of a body as text, then stops. */
+async function readCapped(body: AsyncIterable<Uint8Array>, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    const buf = Buffer.from(chunk);
+    chunks.push(buf.subarray(0, max - n));
+    n += Math.min(buf.length, max - n);
+    if (n >= max) break;
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function formatBytes(n: number): string {
+  if (n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
 }
 
 type BaseOptions = () => Promise<{ opts: RequestOptions; agent: HttpsAgent | HttpAgent }>;
@@ -409,8 +623,8 @@ function clientNodeOptions(kc: KubeConfig, url: URL): BaseOptions {
     })());
 }
 
-/** HTTPS (or HTTP) to the API server, with keep-alive connections and per-request timeouts. */
-function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions, "as" | "asGroup">): Transport {
+/** HTTPS (or HTTP) to the API server, with keep-alive connections, per-request timeouts and streamed GETs. */
+function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions, "as" | "asGroup">, maxBodyBytes = MAX_BODY_BYTES): Transport {
   const server = url.toString().replace(/\/$/, "");
   const isHttps = url.protocol === "https:";
   const active = new Set<ClientRequest>();
@@ -418,55 +632,131 @@ function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions
   const impersonation: Record<string, string | string[]> = {};
   if (g.as) impersonation["Impersonate-User"] = g.as;
   if (g.asGroup?.length) impersonation["Impersonate-Group"] = g.asGroup;
+  const code = (c: string, message = c) => Object.assign(new Error(message), { code: c });
 
-  const transport: Transport = async (req) => {
+  /** Starts a request; the caller adds the listeners. */
+  const open = async (method: string, path: string, accept: string, body?: string, contentType?: string): Promise<ClientRequest> => {
     const base = await baseOptions();
     agent = base.agent;
     const opts = { ...base.opts, agent: base.agent };
-    const what = `${req.method} ${req.path.split("?")[0]}`;
     const send = isHttps ? httpsRequest : httpRequest;
-    const headers: Record<string, string | string[] | number> = { ...(opts.headers as Record<string, string>), ...impersonation, Accept: req.accept ?? "application/json" };
-    if (req.body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      headers["Content-Length"] = Buffer.byteLength(req.body);
+    const headers: Record<string, string | string[] | number> = { ...(opts.headers as Record<string, string>), ...impersonation, Accept: accept };
+    if (body !== undefined) {
+      headers["Content-Type"] = contentType ?? "application/json";
+      headers["Content-Length"] = Buffer.byteLength(body);
     }
+    const r = send({
+      ...opts,
+      method,
+      hostname: url.hostname.replace(/^\[|\]$/g, ""),
+      port: url.port || (isHttps ? 443 : 80),
+      path: url.pathname.replace(/\/$/, "") + path,
+      headers,
+    });
+    active.add(r);
+    r.once("close", () => active.delete(r));
+    return r;
+  };
+
+  const transport: Transport = async (req) => {
+    const what = `${req.method} ${req.path.split("?")[0]}`;
+    const maxBytes = req.maxBytes ?? maxBodyBytes;
+    const r = await open(req.method, req.path, req.accept ?? "application/json", req.body, req.contentType);
     return new Promise<TransportResponse>((resolve, reject) => {
-      const r = send(
-        {
-          ...opts,
-          method: req.method,
-          hostname: url.hostname.replace(/^\[|\]$/g, ""),
-          port: url.port || (isHttps ? 443 : 80),
-          path: url.pathname.replace(/\/$/, "") + req.path,
-          headers,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("error", (e) => fail(e));
-          res.on("aborted", () => fail(Object.assign(new Error("aborted"), { code: "ECONNRESET" })));
-          res.on("end", () => {
-            done();
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
-          });
-        },
-      );
-      active.add(r);
-      const timer = setTimeout(() => r.destroy(Object.assign(new Error("timeout"), { code: "MESH_TIMEOUT" })), req.timeoutMs);
-      const done = () => {
+      let settled = false;
+      const timer = setTimeout(() => r.destroy(code("MESH_TIMEOUT")), req.timeoutMs);
+      const finish = (f: () => void) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        active.delete(r);
+        f();
       };
-      const fail = (e: unknown) => {
-        done();
-        reject(transportError(e, server, req.timeoutMs, what));
-      };
+      const fail = (e: unknown) => finish(() => reject(e instanceof MeshError ? e : transportError(e, server, req.timeoutMs, what)));
       r.on("error", fail);
+      r.on("response", (res) => {
+        const status = res.statusCode ?? 0;
+        const ok = status >= 200 && status < 300;
+        const limit = ok ? maxBytes : MAX_ERROR_BODY_BYTES;
+        const chunks: Buffer[] = [];
+        let n = 0;
+        const done = () => finish(() => resolve({ status, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("data", (c: Buffer) => {
+          if (settled) return;
+          if (n + c.length <= limit) {
+            chunks.push(c);
+            n += c.length;
+            return;
+          }
+          if (ok) {
+            fail(
+              new MeshError(
+                `the API server's answer to ${what} is larger than ${formatBytes(limit)}; mesh stops reading there`,
+                "ask for less: one namespace (-n) or a label selector (-l) instead of the whole cluster",
+              ),
+            );
+          } else {
+            // An error body is only summarised: keep its start, drop the rest.
+            chunks.push(c.subarray(0, limit - n));
+            n = limit;
+            done();
+          }
+          r.destroy();
+        });
+        res.on("error", fail);
+        res.on("aborted", () => fail(code("ECONNRESET", "aborted")));
+        res.on("end", done);
+      });
       r.end(req.body);
     });
   };
+
+  transport.stream = async (req) => {
+    const what = `GET ${req.path.split("?")[0]}`;
+    const { signal } = req;
+    const aborted = () => transportError(code("MESH_ABORTED"), server, undefined, what);
+    if (signal?.aborted) throw aborted();
+    const r = await open("GET", req.path, req.accept ?? "*/*");
+    const abort = () => r.destroy(code("MESH_ABORTED"));
+    signal?.addEventListener("abort", abort, { once: true });
+    // Idle, not total: the socket's inactivity timer restarts with every byte that arrives.
+    if (req.idleTimeoutMs > 0) r.setTimeout(req.idleTimeoutMs, () => r.destroy(code("MESH_IDLE")));
+    const close = () => {
+      signal?.removeEventListener("abort", abort);
+      if (!r.destroyed) r.destroy();
+    };
+    r.once("close", () => signal?.removeEventListener("abort", abort));
+    const mapError = (e: unknown) => (e instanceof MeshError ? e : transportError(e, server, req.idleTimeoutMs, what));
+    return new Promise<StreamResponse>((resolve, reject) => {
+      const early = (e: unknown) => {
+        close();
+        reject(mapError(e));
+      };
+      r.once("error", early);
+      r.once("response", (res) => {
+        r.off("error", early);
+        // Later failures surface through the body's iterator; keep one listener so none is unhandled.
+        let failure: unknown;
+        r.on("error", (e) => (failure ??= e));
+        res.on("error", (e) => (failure ??= e));
+        async function* body(): AsyncGenerator<Uint8Array> {
+          try {
+            for await (const chunk of res) yield chunk as Buffer;
+            // `res` may end quietly when the request was destroyed (reset, idle timeout, abort).
+            if (failure !== undefined || !res.complete) throw failure ?? code("ECONNRESET", "aborted");
+          } catch (e) {
+            throw mapError(failure ?? e);
+          } finally {
+            close();
+          }
+        }
+        resolve({ status: res.statusCode ?? 0, body: body(), close });
+      });
+      r.end();
+    });
+  };
+
   transport.close = () => {
-    for (const r of active) r.destroy(Object.assign(new Error("cancelled"), { code: "MESH_ABORTED" }));
+    for (const r of active) r.destroy(code("MESH_ABORTED", "cancelled"));
     active.clear();
     agent?.destroy();
   };

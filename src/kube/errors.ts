@@ -1,4 +1,5 @@
 import { MeshError } from "../errors.js";
+import { sanitize } from "../output/sanitize.js";
 
 /** An HTTP failure from the Kubernetes API, with the status and the server's message. */
 export class KubeApiError extends MeshError {
@@ -65,13 +66,7 @@ export function describePermission(a: RequestAttributes): string {
 
 /** Translates a failed request into a message a user can act on. */
 export function apiError(status: number, method: string, path: string, body: string): KubeApiError {
-  let serverMessage = body.trim().slice(0, 500);
-  try {
-    const parsed = JSON.parse(body) as { message?: string };
-    if (parsed.message) serverMessage = parsed.message;
-  } catch {
-    // not JSON: keep the text
-  }
+  const serverMessage = serverMessageOf(body);
   const what = `${method} ${path.split("?")[0]}`;
   const attrs = requestAttributes(method, path);
   switch (status) {
@@ -97,6 +92,31 @@ export function apiError(status: number, method: string, path: string, body: str
   }
 }
 
+/**
+ * The server's explanation in an error body, safe to print: a Status object's `message`, the
+ * title of an HTML page (a proxy or load balancer in front of the API server), else the text;
+ * always one line, without escape sequences, at most 300 characters (see sanitize).
+ */
+export function serverMessageOf(body: string): string {
+  const text = body.trim();
+  if (!text) return "";
+  if (text.startsWith("{")) {
+    try {
+      const parsed = JSON.parse(text) as { message?: unknown };
+      if (typeof parsed.message === "string" && parsed.message) return sanitize(parsed.message, 300);
+    } catch {
+      // not JSON after all: treat as text
+    }
+  }
+  if (/^(<!doctype html|<html)/i.test(text) || /<\/?(html|body|head)\b/i.test(text.slice(0, 1024))) {
+    const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(text)?.[1];
+    const heading = /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(text)?.[1];
+    const what = sanitize((title ?? heading ?? "").replace(/<[^>]*>/g, ""), 120);
+    return what ? `an HTML page titled "${what}"` : "an HTML page";
+  }
+  return sanitize(text, 300);
+}
+
 /** A request that never got an HTTP answer: refused, reset, DNS, TLS, timeout. */
 export function transportError(err: unknown, server: string, timeoutMs?: number, what?: string): MeshError {
   const code = (err as { code?: string })?.code;
@@ -110,14 +130,21 @@ export function transportError(err: unknown, server: string, timeoutMs?: number,
       1,
       err,
     );
+  if (code === "MESH_IDLE")
+    return new MeshError(
+      `the Kubernetes API at ${server} sent nothing for ${timeoutMs === undefined ? "too long" : formatMs(timeoutMs)}${req}`,
+      "the stream stalled; the API server, a proxy in between or the network may have dropped it",
+      1,
+      err,
+    );
   if (code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET")
     return new MeshError(`the connection to the Kubernetes API at ${server} was reset${req}`, "the API server or a proxy in between closed the connection; try again", 1, err);
   if (code === "ENOTFOUND" || code === "EAI_AGAIN")
     return new MeshError(`cannot resolve the Kubernetes API host of ${server}`, "check the server address in your kubeconfig", 1, err);
   if (code === "MESH_ABORTED") return new MeshError(`the request to the Kubernetes API was cancelled${req}`, undefined, 1, err);
   if (typeof code === "string" && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code))
-    return new MeshError(`cannot verify the TLS certificate of the Kubernetes API at ${server}: ${(err as Error).message}`, "check certificate-authority-data in your kubeconfig", 1, err);
-  const message = err instanceof Error ? err.message : String(err);
+    return new MeshError(`cannot verify the TLS certificate of the Kubernetes API at ${server}: ${sanitize((err as Error).message)}`, "check certificate-authority-data in your kubeconfig", 1, err);
+  const message = sanitize(err instanceof Error ? err.message : String(err));
   return new MeshError(`cannot reach the Kubernetes API at ${server}: ${message}`, "check your kubeconfig context (--context, --kubeconfig)", 1, err);
 }
 
