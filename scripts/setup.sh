@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine for mesh's test suite (run as root, or with sudo for apt):
-#   1. Debian packages the real-cluster harness needs (Go, etcd, iproute2, the Kubernetes source),
+# Sets up a fresh Debian 12 machine (with Go 1.26 or newer on PATH) for mesh's test suite (as root):
+#   1. Debian packages the real-cluster harness needs (iproute2),
 #   2. npm dependencies (npm ci),
-#   3. kube-apiserver, controller-manager and scheduler 1.20.2 built from Debian's source package,
-#      and kubectl 1.20.2 from Debian's kubernetes-client package, cached under ~/.cache/mesh
-#      (about 3.5 min the first time; a second run reuses them and takes seconds).
+#   3. kube-apiserver, kube-controller-manager, kube-scheduler and kubectl of a current Kubernetes
+#      release and the etcd it pins, built from Go modules, cached under
+#      ~/.cache/mesh/kubernetes-<version>/ (about 7 minutes the first time; later runs take seconds).
+#      MESH_KUBE_VERSION picks another release (e.g. 1.29).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/cluster-deps.sh

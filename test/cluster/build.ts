@@ -1,54 +1,103 @@
 /**
- * Builds kube-apiserver, kube-controller-manager and kube-scheduler 1.20.2 from
- * Debian's `kubernetes` source package with Debian's Go, takes kubectl 1.20.2
- * from Debian's `kubernetes-client` package (the same source, already built),
- * and caches all four under `<cache>/kubernetes-1.20.2/bin` (see
- * ../../../shared/spec/real-cluster.md). A second call finds the cache and
- * returns at once.
+ * Builds the test cluster's binaries from Go modules with the machine's Go: kube-apiserver,
+ * kube-controller-manager, kube-scheduler and kubectl of one Kubernetes release, and etcd at the
+ * version that release's go.mod pins, all in one `go build`, cached under
+ * `<cache>/kubernetes-<version>/bin` (see ../../../shared/spec/real-cluster.md). A second call
+ * finds the cache and returns at once.
+ *
+ * The recipe: a throw-away module that requires `k8s.io/kubernetes` at the release and pins each
+ * `k8s.io/*` staging module to the matching `v0.<minor>.<patch>` with `replace` directives (the
+ * kubernetes module's own `replace ./staging/...` directives apply only when it is the main module),
+ * then `go build -mod=mod` of the five main packages, which downloads only the modules they import.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, symlink, writeFile, cp, rename } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { COMPILED_BINARIES, KUBE_BINARIES, KUBE_VERSION, RECIPE_REVISION, binDir, kubeCacheDir } from "./paths.js";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { KUBE_BINARIES, RECIPE_REVISION, binDir, kubeCacheDir, kubeVersion } from "./paths.js";
 import { run } from "./proc.js";
 
 export interface BuildOptions {
   env?: NodeJS.ProcessEnv;
   /** Progress lines; default: stderr. */
   log?: (line: string) => void;
-  /** Keep the unpacked source and Go build cache after success. */
+  /** Keep the build module and the Go module and build caches after success. */
   keepWork?: boolean;
   /** Rebuild even if the cache is complete. */
   force?: boolean;
 }
 
+/** What the build wrote beside the binaries (read by bench/cluster.mjs and `cli.ts status`). */
+export interface BuildStamp {
+  version: string;
+  etcdVersion: string;
+  revision: number;
+  builtAt: string;
+  seconds: number;
+  goVersion: string;
+  /** Bytes of module zips downloaded into the empty module cache. */
+  downloadedBytes: number;
+  /** Disk used by the Go module and build caches at the end of the build (deleted afterwards unless kept). */
+  workBytes: number;
+  /** Disk used by the cached binaries. */
+  binBytes: number;
+}
+
 const STAMP = "build.json";
-const VENDOR_REPLACEMENTS = ["github.com/modern-go/reflect2", "github.com/json-iterator/go"];
-const OPENAPI_EXCLUDE = ["vendor/k8s.io/code-generator", "vendor/k8s.io/sample-apiserver"];
-/** Version stamps: component-base (binaries, /version of the core API) and client-go (the aggregator's /version). */
-const LDFLAGS = ["component-base", "client-go/pkg"]
-  .flatMap((pkg) => {
-    const p = `k8s.io/kubernetes/vendor/k8s.io/${pkg}/version`;
-    return [
-      `-X ${p}.gitVersion=v${KUBE_VERSION}`,
-      `-X ${p}.gitMajor=1`,
-      `-X ${p}.gitMinor=${KUBE_VERSION.split(".")[1]}`,
-      `-X ${p}.gitTreeState=clean`,
-    ];
-  })
-  .concat(["-s -w"])
-  .join(" ");
+/** The main packages, by the name of the binary each becomes. */
+const MAIN_PACKAGES: Record<(typeof KUBE_BINARIES)[number], string> = {
+  "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
+  "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
+  "kube-scheduler": "k8s.io/kubernetes/cmd/kube-scheduler",
+  kubectl: "k8s.io/kubernetes/cmd/kubectl",
+  etcd: "go.etcd.io/etcd/server/v3",
+};
 
 /** True when all binaries are cached by the current recipe. */
 export async function isBuilt(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  const bin = binDir(env);
-  if (!KUBE_BINARIES.every((b) => existsSync(join(bin, b)))) return false;
+  return (await readStamp(env))?.revision === RECIPE_REVISION && KUBE_BINARIES.every((b) => existsSync(join(binDir(env), b)));
+}
+
+export async function readStamp(env: NodeJS.ProcessEnv = process.env): Promise<BuildStamp | undefined> {
   try {
-    const stamp = JSON.parse(await readFile(join(bin, STAMP), "utf8")) as { revision?: number };
-    return stamp.revision === RECIPE_REVISION;
+    return JSON.parse(await readFile(join(binDir(env), STAMP), "utf8")) as BuildStamp;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** The `replace` block that pins every staging module of `kubernetesGoMod` to `v0.<minor>.<patch>`. */
+export function stagingReplaces(kubernetesGoMod: string, version: string): string[] {
+  const staging = version.replace(/^1\./, "0.");
+  const names = [...kubernetesGoMod.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\/src\/\1\s*$/gm)].map((m) => m[1]);
+  if (names.length === 0) throw new Error(`k8s.io/kubernetes@v${version}'s go.mod names no staging modules`);
+  return [...new Set(names)].sort().map((n) => `${n} => ${n} v${staging}`);
+}
+
+/** The build module's go.mod. */
+export function buildModule(kubernetesGoMod: string, version: string): string {
+  const goLine = /^go\s+(\S+)\s*$/m.exec(kubernetesGoMod)?.[1] ?? "1.22";
+  return [
+    "// Written by mesh's test harness (test/cluster/build.ts); not a project module.",
+    "module mesh.test/kubebuild",
+    "",
+    `go ${goLine}`,
+    "",
+    `require k8s.io/kubernetes v${version}`,
+    "",
+    "replace (",
+    ...stagingReplaces(kubernetesGoMod, version).map((r) => `\t${r}`),
+    ")",
+    "",
+  ].join("\n");
+}
+
+/** `-ldflags`: version stamps for the Kubernetes binaries' `--version` and the API server's /version. */
+function ldflags(version: string): string {
+  const [major, minor] = version.split(".");
+  return ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]
+    .flatMap((p) => [`-X ${p}.gitVersion=v${version}`, `-X ${p}.gitMajor=${major}`, `-X ${p}.gitMinor=${minor}`, `-X ${p}.gitTreeState=clean`])
+    .concat(["-s -w"])
+    .join(" ");
 }
 
 /** Builds (or reuses) the binaries; resolves to the bin directory. */
@@ -58,122 +107,53 @@ export async function ensureBinaries(opts: BuildOptions = {}): Promise<string> {
   const bin = binDir(env);
   if (!opts.force && (await isBuilt(env))) return bin;
 
+  const version = kubeVersion(env);
   const root = kubeCacheDir(env);
   const work = join(root, "work");
-  const srcTree = join(work, `kubernetes-${KUBE_VERSION}`);
-  const gopath = join(work, "gopath");
+  const mod = join(work, "module");
   const goEnv: NodeJS.ProcessEnv = {
     ...process.env,
-    GO111MODULE: "off",
-    GOPATH: gopath,
+    GOMODCACHE: join(work, "gomod"),
     GOCACHE: join(work, "go-build"),
-    GOFLAGS: "",
+    GOFLAGS: "-mod=mod",
+    GOPATH: join(work, "gopath"),
+    GO111MODULE: "on",
     CGO_ENABLED: "0",
+    // The machine's Go, never a toolchain download: a release that needs a newer Go fails clearly.
     GOTOOLCHAIN: "local",
-    // The compiler's own garbage collector: collecting at 5x the live heap
-    // instead of 2x took the compile from 402 s to 285 s on 2 cores (with
-    // -dwarf=false below), for more memory: compiling k8s.io/api/core/v1 peaks
-    // at 449 MB instead of 288 MB.
+    // The compiler's own garbage collector: collecting at 5x the live heap instead of 2x cut the
+    // 1.20 compile from 402 s to 285 s on 2 cores (with -dwarf=false), at 449 MB instead of 288 MB
+    // peak for the largest package.
     GOGC: "400",
   };
-  const pkgRoot = join(gopath, "src", "k8s.io", "kubernetes");
-  // GOPATH mode finds vendor/ only when the working directory is inside GOPATH;
-  // pkgRoot is a symlink, and Go trusts $PWD for the logical path.
-  goEnv.PWD = pkgRoot;
   const started = Date.now();
-  const steps = 8;
+  const steps = 4;
   let step = 0;
-  const stepLog = (what: string) => {
-    step++;
-    log(`[cluster build] step ${step}/${steps} (${secs(started)}): ${what}`);
-  };
+  const stepLog = (what: string) => log(`[cluster build] step ${++step}/${steps} (${secs(started)}): ${what}`);
 
-  stepLog("checking tools (go, etcd, apt-get, dpkg-deb, tar)");
-  for (const tool of ["go", "etcd", "apt-get", "dpkg-deb", "tar"]) {
-    const r = await run("sh", ["-c", `command -v ${tool}`], { allowFail: true });
-    if (r.code !== 0) throw new Error(`${tool} not found: run \`sudo sh .ci/cluster-deps.sh\` first`);
-  }
-  for (const lib of VENDOR_REPLACEMENTS) {
-    if (!existsSync(join("/usr/share/gocode/src", lib)))
-      throw new Error(`/usr/share/gocode/src/${lib} not found: run \`sudo sh .ci/cluster-deps.sh\` first`);
-  }
-  await mkdir(work, { recursive: true });
+  stepLog(`Kubernetes v${version}: checking Go`);
+  const goVer = await run("go", ["env", "GOVERSION"], { env: goEnv, allowFail: true });
+  if (goVer.code !== 0) throw new Error("go not found on PATH: the machine's Go (1.26 or newer) is needed to build the test cluster");
+  const goVersion = goVer.stdout.trim();
+  log(`  ${goVersion} at ${(await run("sh", ["-c", "command -v go"], { allowFail: true })).stdout.trim()}`);
+  await rm(work, { recursive: true, force: true });
+  await mkdir(mod, { recursive: true });
 
-  stepLog("fetching Debian's kubernetes source package");
-  const tarball = await findOrigTarball(work);
-  if (tarball) log(`  reusing ${tarball}`);
-  else {
-    try {
-      await run("apt-get", ["source", "--download-only", "kubernetes"], { cwd: work });
-    } catch (e) {
-      throw new Error(`apt-get source kubernetes failed (is deb-src enabled? run \`sudo sh .ci/cluster-deps.sh\`): ${(e as Error).message}`);
-    }
-    if (!(await findOrigTarball(work))) throw new Error(`no kubernetes_*.orig.tar.gz in ${work} after apt-get source`);
-  }
-
-  stepLog(`unpacking kubernetes-${KUBE_VERSION}`);
-  if (existsSync(join(srcTree, ".mesh-unpacked"))) log("  already unpacked");
-  else {
-    await rm(srcTree, { recursive: true, force: true });
-    const tgz = (await findOrigTarball(work))!;
-    await run("tar", ["-xzf", tgz, "-C", work]);
-    if (!existsSync(join(srcTree, "cmd", "kube-apiserver")))
-      throw new Error(`unpacking ${tgz} did not give ${srcTree}/cmd/kube-apiserver`);
-    await writeFile(join(srcTree, ".mesh-unpacked"), "");
-  }
-  await mkdir(dirname(pkgRoot), { recursive: true });
-  await rm(pkgRoot, { force: true });
-  await symlink(srcTree, pkgRoot);
-
-  stepLog("replacing vendored reflect2 and json-iterator with Debian's newer copies");
-  for (const lib of VENDOR_REPLACEMENTS) {
-    const dest = join(srcTree, "vendor", lib);
-    await rm(dest, { recursive: true, force: true });
-    await cp(join("/usr/share/gocode/src", lib), dest, { recursive: true, dereference: true });
-  }
-
-  stepLog("generating OpenAPI definitions");
-  const openapiOut = join(srcTree, "pkg", "generated", "openapi", "zz_generated.openapi.go");
-  if (existsSync(openapiOut)) log("  already generated");
-  else {
-    const genBin = join(work, "openapi-gen");
-    await run("go", ["build", "-o", genBin, "./vendor/k8s.io/kube-openapi/cmd/openapi-gen"], { cwd: pkgRoot, env: goEnv });
-    const dirs = await openapiDirs(pkgRoot);
-    log(`  ${dirs.length} packages carry +k8s:openapi-gen`);
-    await run(
-      genBin,
-      [
-        "-i", dirs.map((d) => `k8s.io/kubernetes/${d}`).join(","),
-        "-p", "k8s.io/kubernetes/pkg/generated/openapi",
-        "-O", "zz_generated.openapi",
-        "-h", "vendor/k8s.io/code-generator/hack/boilerplate.go.txt",
-        "-r", join(work, "openapi-violations.report"),
-      ],
-      { cwd: pkgRoot, env: goEnv },
-    );
-    if (!existsSync(openapiOut)) throw new Error(`openapi-gen did not write ${openapiOut}`);
-  }
+  stepLog(`writing the build module (k8s.io/kubernetes v${version}, staging modules pinned to v${version.replace(/^1\./, "0.")})`);
+  const dl = await run("go", ["mod", "download", "-json", `k8s.io/kubernetes@v${version}`], { cwd: mod, env: goEnv, allowFail: true });
+  const info = dl.stdout ? (JSON.parse(dl.stdout) as { GoMod?: string; Error?: string }) : {};
+  if (dl.code !== 0 || !info.GoMod) throw new Error(`k8s.io/kubernetes@v${version} could not be downloaded: ${info.Error ?? dl.stderr.trim()}`);
+  const kubernetesGoMod = await readFile(info.GoMod, "utf8");
+  await writeFile(join(mod, "go.mod"), buildModule(kubernetesGoMod, version));
+  const etcdVersion = /^\s*go\.etcd\.io\/etcd\/server\/v3\s+(\S+)/m.exec(kubernetesGoMod)?.[1];
+  if (!etcdVersion) throw new Error(`k8s.io/kubernetes@v${version}'s go.mod does not pin go.etcd.io/etcd/server/v3`);
+  log(`  etcd ${etcdVersion}: the go.etcd.io/etcd/server/v3 that the release's go.mod pins`);
 
   const out = join(work, "bin");
-  await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
-
-  stepLog("taking kubectl from Debian's kubernetes-client package");
-  await kubectlFromDebian(work, out);
-
-  stepLog(`compiling ${COMPILED_BINARIES.join(", ")} (the long step: about 3 minutes on 2 cores)`);
-  const targets = COMPILED_BINARIES.map((b) => `./cmd/${b}`);
-  // providerless leaves out the in-tree cloud providers (AWS, Azure, GCE,
-  // OpenStack, vSphere SDKs: 255 of 1,908 packages, and the slowest to compile);
-  // a test cluster on loopback has no cloud. -dwarf=false: the linker strips
-  // debug info anyway (-s -w), so the compiler need not produce it.
-  const tags = "-tags=providerless";
-  const buildFlags = [tags, "-trimpath", "-gcflags=all=-dwarf=false", "-ldflags", LDFLAGS];
+  const targets = Object.values(MAIN_PACKAGES);
+  stepLog(`downloading modules and compiling ${KUBE_BINARIES.join(", ")} (the long step: about 6-7 minutes on 2 cores)`);
   let total = 0;
-  const listing = run("go", ["list", "-deps", tags, ...targets], { cwd: pkgRoot, env: goEnv }).then(
-    (r) => void (total = r.stdout.split("\n").filter(Boolean).length),
-    () => {}, // the count only feeds the progress lines
-  );
   let compiled = 0;
   let lastReport = Date.now();
   const report = () => {
@@ -181,85 +161,70 @@ export async function ensureBinaries(opts: BuildOptions = {}): Promise<string> {
     const of = total ? `/${total} packages (${Math.min(99, Math.round((compiled / total) * 100))}%)` : " packages";
     log(`  ${compiled}${of}, ${secs(started)} elapsed`);
   };
-  const timer = setInterval(report, 20_000);
+  // `go list` resolves and downloads the modules first (its package count feeds the progress lines).
+  const listed = await run("go", ["list", "-deps", ...targets], { cwd: mod, env: goEnv });
+  total = listed.stdout.split("\n").filter(Boolean).length;
+  const downloadedBytes = await zipBytes(join(work, "gomod", "cache", "download"));
+  log(`  ${total} packages; ${(downloadedBytes / 2 ** 20).toFixed(0)} MiB of module zips downloaded (${secs(started)})`);
+  const timer = setInterval(report, 30_000);
   try {
-    await run("go", ["build", "-v", ...buildFlags, "-o", out + "/", ...targets], {
-      cwd: pkgRoot,
+    // -dwarf=false: the linker strips debug info anyway (-s -w), so the compiler need not make it.
+    await run("go", ["build", "-v", "-trimpath", "-gcflags=all=-dwarf=false", "-ldflags", ldflags(version), "-o", out + "/", ...targets], {
+      cwd: mod,
       env: goEnv,
       onStderrLine: (line) => {
         if (/^[\w.\-/]+$/.test(line.trim())) compiled++;
-        if (Date.now() - lastReport > 20_000) report();
+        if (Date.now() - lastReport > 30_000) report();
       },
     });
-    await listing;
   } finally {
     clearInterval(timer);
   }
+  // `go build -o dir/` names each binary after its package's last path element (etcd's is `server`).
+  await rename(join(out, "server"), join(out, "etcd"));
 
-  stepLog(`installing binaries into ${bin}`);
+  stepLog(`checking versions and installing binaries into ${bin}`);
   const ver = await run(join(out, "kube-apiserver"), ["--version"], { allowFail: true });
-  if (!ver.stdout.includes(`v${KUBE_VERSION}`)) throw new Error(`built kube-apiserver reports ${ver.stdout.trim() || ver.stderr.trim()}`);
+  if (!ver.stdout.includes(`v${version}`)) throw new Error(`built kube-apiserver reports ${ver.stdout.trim() || ver.stderr.trim()}, not v${version}`);
+  const kubectlVer = await run(join(out, "kubectl"), ["version", "--client"], { allowFail: true });
+  if (!kubectlVer.stdout.includes(`v${version}`)) throw new Error(`built kubectl reports ${kubectlVer.stdout.trim() || kubectlVer.stderr.trim()}`);
+  const etcdVer = await run(join(out, "etcd"), ["--version"], { allowFail: true });
+  if (!etcdVer.stdout.includes(etcdVersion.replace(/^v/, ""))) throw new Error(`built etcd reports ${etcdVer.stdout.trim() || etcdVer.stderr.trim()}`);
+  const workBytes = await diskBytes(join(work, "gomod")) + (await diskBytes(join(work, "go-build")));
   await rm(bin, { recursive: true, force: true });
   await rename(out, bin);
-  await writeFile(
-    join(bin, STAMP),
-    JSON.stringify({ version: KUBE_VERSION, revision: RECIPE_REVISION, builtAt: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000) }, null, 2) + "\n",
-  );
+  const stamp: BuildStamp = {
+    version,
+    etcdVersion,
+    revision: RECIPE_REVISION,
+    builtAt: new Date().toISOString(),
+    seconds: Math.round((Date.now() - started) / 1000),
+    goVersion,
+    downloadedBytes,
+    workBytes,
+    binBytes: await diskBytes(bin),
+  };
+  await writeFile(join(bin, STAMP), JSON.stringify(stamp, null, 2) + "\n");
   if (!opts.keepWork && !env.MESH_KEEP_BUILD) {
-    // The Go build cache and source tree are ~2 GB; the tarball stays for rebuilds.
-    await rm(join(work, "go-build"), { recursive: true, force: true });
-    await rm(srcTree, { recursive: true, force: true });
-    await rm(gopath, { recursive: true, force: true });
-    await rm(join(work, "openapi-gen"), { force: true });
+    // The module cache is read-only on disk; chmod it so it can be removed.
+    await run("chmod", ["-R", "u+w", work], { allowFail: true });
+    await rm(work, { recursive: true, force: true });
   }
-  log(`[cluster build] done in ${secs(started)}: ${bin}`);
+  log(`[cluster build] done in ${secs(started)}: ${bin} (${(stamp.binBytes / 2 ** 20).toFixed(0)} MiB; caches used ${(workBytes / 2 ** 20).toFixed(0)} MiB, removed)`);
   return bin;
 }
 
-/**
- * Debian's kubernetes-client is built from the same source package, so its
- * kubectl is 1.20.2 without compiling the 139 packages only it needs. The .deb is unpacked
- * rather than installed: kubectl may already be installed from another package
- * (dpkg refuses to overwrite /usr/bin/kubectl), and the system's kubectl is left alone.
- */
-async function kubectlFromDebian(work: string, out: string): Promise<void> {
-  const debDir = join(work, "kubernetes-client");
-  await rm(debDir, { recursive: true, force: true });
-  await mkdir(debDir, { recursive: true });
-  try {
-    await run("apt-get", ["download", "kubernetes-client"], { cwd: debDir });
-  } catch (e) {
-    throw new Error(`apt-get download kubernetes-client failed (run \`sudo sh .ci/cluster-deps.sh\`): ${(e as Error).message}`);
+async function zipBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])) {
+    if (e.isFile() && e.name.endsWith(".zip")) total += (await stat(join(e.parentPath, e.name))).size;
   }
-  const deb = (await readdir(debDir)).find((n) => /^kubernetes-client_.*\.deb$/.test(n));
-  if (!deb) throw new Error(`no kubernetes-client_*.deb in ${debDir} after apt-get download`);
-  await run("dpkg-deb", ["-x", join(debDir, deb), join(debDir, "root")]);
-  const kubectl = join(out, "kubectl");
-  await cp(join(debDir, "root", "usr", "bin", "kubectl"), kubectl);
-  const ver = await run(kubectl, ["version", "--client", "--short"], { allowFail: true });
-  if (!ver.stdout.includes(`v${KUBE_VERSION}`)) throw new Error(`${deb}'s kubectl reports ${ver.stdout.trim() || ver.stderr.trim()}, not v${KUBE_VERSION}`);
-  await rm(debDir, { recursive: true, force: true });
+  return total;
 }
 
-async function findOrigTarball(dir: string): Promise<string | undefined> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const name = names.find((n) => /^kubernetes_.*\.orig\.tar\.gz$/.test(n));
-  return name ? join(dir, name) : undefined;
-}
-
-/** Directories (relative to the tree) whose Go files carry the openapi-gen tag. */
-async function openapiDirs(tree: string): Promise<string[]> {
-  const r = await run("grep", ["-Rl", "--include=*.go", "+k8s:openapi-gen=", "pkg", "cmd", "vendor/k8s.io"], {
-    cwd: tree,
-    allowFail: true,
-  });
-  const dirs = new Set<string>();
-  for (const file of r.stdout.split("\n").filter(Boolean)) {
-    const dir = dirname(file);
-    if (OPENAPI_EXCLUDE.some((x) => dir === x || dir.startsWith(`${x}/`))) continue;
-    dirs.add(dir);
-  }
-  return [...dirs].sort();
+async function diskBytes(dir: string): Promise<number> {
+  const r = await run("du", ["-sb", dir], { allowFail: true });
+  return Number(r.stdout.split(/\s/)[0]) || 0;
 }
 
 function secs(since: number): string {

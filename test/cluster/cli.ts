@@ -22,7 +22,7 @@ const err = (l: string): void => void process.stderr.write(`${l}\n`);
 function printExports(s: ClusterState): void {
   process.stdout.write(`export KUBECONFIG=${s.users.admin.kubeconfig}\n`);
   err(`# cluster ${s.server} (supervisor pid ${s.pid}, logs in ${join(s.runDir, "logs")})`);
-  err(`# kubectl 1.20.2: ${s.kubectl}`);
+  err(`# kubectl v${s.kubeVersion}: ${s.kubectl}`);
   err(`# unprivileged users: ${s.users.nobody.kubeconfig} (no RBAC), ${s.users.viewer.kubeconfig} (view)`);
   err("# stop it with: npm run cluster:down");
 }

@@ -4,11 +4,14 @@
  * and for unprivileged token users.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes, webcrypto } from "node:crypto";
 import { createWriteStream, existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { buildCertificate } from "../../src/tls/build.js";
+import { KeyUsage } from "../../src/tls/oids.js";
+import { encodePem } from "../../src/tls/pem.js";
 import { KubeRest } from "./kube-rest.js";
 import { isAlive, type ClusterUser } from "./state.js";
 
@@ -79,6 +82,11 @@ export async function startControlPlane(opts: {
   log: (line: string) => void;
   /** Where etcd keeps its data; tmpfs is much faster. */
   etcdDir: string;
+  /**
+   * The address the API server publishes in the `kubernetes` Service's endpoints (and so in the
+   * EndpointSlice every real cluster has): the pod network's host side. It serves on 127.0.0.1.
+   */
+  advertiseAddress: string;
 }): Promise<ControlPlane> {
   const { runDir, binDir, log } = opts;
   const pki = join(runDir, "pki");
@@ -92,6 +100,11 @@ export async function startControlPlane(opts: {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   await writeFile(join(pki, "sa.key"), privateKey.export({ type: "pkcs1", format: "pem" }), { mode: 0o600 });
   await writeFile(join(pki, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
+  // A client CA and a front-proxy (request header) CA, as every real cluster has (kubeadm's, a
+  // cloud's): with them the API server publishes kube-system/extension-apiserver-authentication,
+  // which extension API servers such as Linkerd's tap (and `check --pre`) read.
+  await writeFile(join(pki, "client-ca.crt"), await selfSignedCa("mesh-test-client-ca"));
+  await writeFile(join(pki, "front-proxy-ca.crt"), await selfSignedCa("mesh-test-front-proxy-ca"));
 
   const users: Record<string, ClusterUser> = {};
   const csv: string[] = [];
@@ -110,7 +123,7 @@ export async function startControlPlane(opts: {
   processes.push(
     spawnManaged(
       "etcd",
-      "etcd",
+      join(binDir, "etcd"),
       [
         `--name=mesh`,
         `--data-dir=${opts.etcdDir}`,
@@ -131,11 +144,16 @@ export async function startControlPlane(opts: {
       [
         `--etcd-servers=${etcdUrl}`,
         "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
+        `--advertise-address=${opts.advertiseAddress}`,
         `--secure-port=${apiPort}`,
-        "--insecure-port=0",
         `--cert-dir=${pki}`,
         `--token-auth-file=${join(pki, "tokens.csv")}`,
+        `--client-ca-file=${join(pki, "client-ca.crt")}`,
+        `--requestheader-client-ca-file=${join(pki, "front-proxy-ca.crt")}`,
+        "--requestheader-allowed-names=front-proxy-client",
+        "--requestheader-username-headers=X-Remote-User",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
         "--authorization-mode=RBAC",
         "--service-account-issuer=https://kubernetes.default.svc",
         `--service-account-signing-key-file=${join(pki, "sa.key")}`,
@@ -147,8 +165,6 @@ export async function startControlPlane(opts: {
         // Webhooks and aggregated APIs are reached at endpoint (pod) IPs, which live in the
         // run's network namespace, never at ClusterIPs, which nothing routes.
         "--enable-aggregator-routing=true",
-        // No loopback `kubernetes` endpoints to reconcile (avoids an error every few seconds).
-        "--endpoint-reconciler-type=none",
         "--profiling=false",
       ],
       join(logs, "kube-apiserver.log"),
@@ -182,10 +198,11 @@ export async function startControlPlane(opts: {
         `--service-account-private-key-file=${join(pki, "sa.key")}`,
         `--root-ca-file=${caFile}`,
         "--use-service-account-credentials=false",
-        "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-route,-service",
+        // No node IPAM or lifecycle: the kubelet stand-in owns the node (the controllers' names since
+        // 1.28; without a cloud provider there are no cloud controllers to disable).
+        "--controllers=*,-node-ipam-controller,-node-lifecycle-controller",
         "--bind-address=127.0.0.1",
         `--secure-port=${cmPort}`,
-        "--port=0",
         "--concurrent-deployment-syncs=10",
         "--concurrent-replicaset-syncs=10",
         "--concurrent-namespace-syncs=10",
@@ -198,7 +215,7 @@ export async function startControlPlane(opts: {
     spawnManaged(
       "kube-scheduler",
       join(binDir, "kube-scheduler"),
-      [`--kubeconfig=${adminKubeconfig}`, "--leader-elect=false", "--bind-address=127.0.0.1", `--secure-port=${schedPort}`, "--port=0", "--profiling=false"],
+      [`--kubeconfig=${adminKubeconfig}`, "--leader-elect=false", "--bind-address=127.0.0.1", `--secure-port=${schedPort}`, "--profiling=false"],
       join(logs, "kube-scheduler.log"),
     ),
   );
@@ -220,6 +237,25 @@ export async function removeStaleEtcdDirs(root = "/dev/shm"): Promise<void> {
     const m = name.match(/^mesh-etcd-(\d+)$/);
     if (m && !isAlive(Number(m[1]))) await rm(join(root, name), { recursive: true, force: true });
   }
+}
+
+/** A PEM CA certificate (ECDSA P-256, ten years) whose key is thrown away: nothing is signed with it. */
+async function selfSignedCa(commonName: string): Promise<string> {
+  const keys = (await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
+  const now = Date.now();
+  const der = await buildCertificate({
+    serialNumber: 1n,
+    subjectCommonName: commonName,
+    notBefore: new Date(now - 3_600_000),
+    notAfter: new Date(now + 3650 * 86_400_000),
+    publicKey: keys.publicKey,
+    signingKey: keys.privateKey,
+    basicConstraints: true,
+    isCA: true,
+    keyUsage: KeyUsage.certSign | KeyUsage.crlSign,
+    subjectKeyId: true,
+  });
+  return encodePem("CERTIFICATE", der);
 }
 
 async function uniquePorts(n: number): Promise<number[]> {

@@ -17,7 +17,7 @@ import { ensureBinaries } from "./build.js";
 import { removeStaleEtcdDirs, startControlPlane, stopManaged, type ControlPlane } from "./control-plane.js";
 import { KubeletStandin, StandinChannel } from "./kubelet.js";
 import { createPodNetwork, destroyPodNetwork, IpAllocator, type PodNetwork } from "./netns.js";
-import { binPath } from "./paths.js";
+import { binPath, kubeVersion } from "./paths.js";
 import type { ClusterState } from "./state.js";
 
 const { values: args } = parseArgs({
@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     binDir,
     log,
     etcdDir: `/dev/shm/mesh-etcd-${process.pid}`,
+    advertiseAddress: net.hostIp,
   });
   const channel = await startStandin(runDir, net, cp.certFile, cp.keyFile);
   kubelet = new KubeletStandin({
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
     certFile: cp.certFile,
     keyFile: cp.keyFile,
     users: cp.users as ClusterState["users"],
+    kubeVersion: kubeVersion(),
     kubectl: binPath("kubectl"),
     binDir,
     netns: net.netns,
@@ -144,8 +146,12 @@ async function main(): Promise<void> {
 async function waitForDefaultServiceAccount(plane: ControlPlane): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const sa = await plane.admin.find<{ secrets?: unknown[] }>("/api/v1/namespaces/default/serviceaccounts/default").catch(() => undefined);
-    if (sa?.secrets?.length) return;
+    // Since 1.24 pods get projected tokens: the service account existing is enough to admit pods.
+    const sa = await plane.admin.find("/api/v1/namespaces/default/serviceaccounts/default").catch(() => undefined);
+    if (sa) return;
+    // The controller-manager creates it: a component that died will not, so say which at once.
+    const dead = plane.processes.find((p) => p.child.exitCode !== null || p.child.signalCode !== null);
+    if (dead) throw new Error(`${dead.name} exited (${dead.child.exitCode ?? dead.child.signalCode}) during start-up; see ${dead.log}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   log("warning: default service account not ready after 30s");

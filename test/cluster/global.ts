@@ -86,7 +86,7 @@ export async function startSharedCluster(opts: StartOptions = {}): Promise<Share
     throw new Error(`test cluster failed to start: ${msg.error}\n${tail()}`);
   }
   const state = readState(statePath);
-  log(`test cluster ready in ${((Date.now() - startedAt) / 1000).toFixed(1)}s (${state.server}, logs in ${runDir})`);
+  log(`test cluster (Kubernetes v${state.kubeVersion}) ready in ${((Date.now() - startedAt) / 1000).toFixed(1)}s (${state.server}, logs in ${runDir})`);
   if (opts.unref) {
     child.unref();
     (child.stdin as unknown as { unref?: () => void }).unref?.();

@@ -1,21 +1,35 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 
-/** The Kubernetes version built from Debian's `kubernetes` source package. */
-export const KUBE_VERSION = "1.20.2";
+/**
+ * The Kubernetes releases the harness knows how to build from Go modules, by minor version.
+ * 1.37.2 is the newest release the module proxy serves, and it builds with the machine's Go 1.26
+ * (its go.mod asks for go 1.26.0); 1.29.6 is the newest 1.29 served, the minor Linkerd
+ * stable-2.14.10's own client libraries were built against.
+ */
+export const KNOWN_RELEASES: Record<string, string> = { "1.37": "1.37.2", "1.29": "1.29.6" };
 
-/** The binaries the harness compiles from the source package. */
-export const COMPILED_BINARIES = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] as const;
+/** The release CI builds and tests against. */
+export const DEFAULT_KUBE_VERSION = KNOWN_RELEASES["1.37"];
 
 /**
- * The binaries the harness caches: the compiled ones, and kubectl 1.20.2 taken
- * from Debian's `kubernetes-client` package (built from the same source package).
+ * `$MESH_KUBE_VERSION` (a full version such as `1.29.6`, or a minor from KNOWN_RELEASES such
+ * as `1.29`), else the default. Any other full `1.x.y` is attempted as given.
  */
-export const KUBE_BINARIES = [...COMPILED_BINARIES, "kubectl"] as const;
+export function kubeVersion(env: NodeJS.ProcessEnv = process.env): string {
+  const v = (env.MESH_KUBE_VERSION ?? "").replace(/^v/, "");
+  if (!v) return DEFAULT_KUBE_VERSION;
+  if (KNOWN_RELEASES[v]) return KNOWN_RELEASES[v];
+  if (/^1\.\d+\.\d+$/.test(v)) return v;
+  throw new Error(`MESH_KUBE_VERSION=${v}: give a full version (1.37.2) or one of ${Object.keys(KNOWN_RELEASES).join(", ")}`);
+}
+
+/** The binaries the harness compiles, all in one `go build`. */
+export const KUBE_BINARIES = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd"] as const;
 export type KubeBinary = (typeof KUBE_BINARIES)[number];
 
 /** Bumped whenever the build recipe changes, so stale caches are rebuilt. */
-export const RECIPE_REVISION = 3;
+export const RECIPE_REVISION = 4;
 
 /** `$MESH_CACHE_DIR`, else `~/.cache/mesh`. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -23,7 +37,7 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function kubeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(cacheRoot(env), `kubernetes-${KUBE_VERSION}`);
+  return join(cacheRoot(env), `kubernetes-${kubeVersion(env)}`);
 }
 
 export function binDir(env: NodeJS.ProcessEnv = process.env): string {

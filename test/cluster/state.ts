@@ -22,6 +22,8 @@ export interface ClusterState {
   keyFile: string;
   /** `admin` (system:masters), `nobody` (no RBAC), `viewer` (ClusterRole view). */
   users: Record<"admin" | "nobody" | "viewer", ClusterUser>;
+  /** The Kubernetes version the cluster runs (and its kubectl is), e.g. `1.37.2`. */
+  kubeVersion: string;
   kubectl: string;
   binDir: string;
   netns: string;
