@@ -10,6 +10,7 @@ export interface ObjectMeta {
   annotations?: Record<string, string>;
   ownerReferences?: { apiVersion?: string; kind: string; name: string; uid?: string; controller?: boolean }[];
   creationTimestamp?: string;
+  deletionTimestamp?: string;
 }
 
 export interface KubeObject {
@@ -128,15 +129,17 @@ export interface Condition {
 }
 
 export interface ReplicaSet extends KubeObject {
+  spec?: { selector?: LabelSelector };
   status?: { replicas?: number; readyReplicas?: number; conditions?: Condition[] };
 }
 
 export interface Deployment extends KubeObject {
-  spec?: { replicas?: number };
+  spec?: { replicas?: number; selector?: LabelSelector };
   status?: { replicas?: number; availableReplicas?: number; readyReplicas?: number };
 }
 
 export interface DaemonSet extends KubeObject {
+  spec?: { selector?: LabelSelector };
   status?: { desiredNumberScheduled?: number; numberReady?: number };
 }
 
@@ -190,4 +193,25 @@ export interface AccessReviewStatus {
   denied?: boolean;
   reason?: string;
   evaluationError?: string;
+}
+
+/** `spec.selector` of apps/v1 and batch/v1 workloads (mesh reads matchLabels only). */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: unknown[];
+}
+
+export interface StatefulSet extends KubeObject {
+  spec?: { selector?: LabelSelector };
+}
+
+export interface Job extends KubeObject {
+  spec?: { selector?: LabelSelector };
+}
+
+export type CronJob = KubeObject;
+
+/** A ReplicationController's selector is a plain map. */
+export interface ReplicationController extends KubeObject {
+  spec?: { selector?: Record<string, string> };
 }

@@ -1,4 +1,5 @@
 import type { ClusterApi as Cluster } from "../kube/cluster.js";
+import { ExpositionParser, type LabelSet } from "../viz/exposition.js";
 
 /** The proxy's admin port, where `/metrics` is served. */
 export const PROXY_ADMIN_PORT = 4191;
@@ -13,20 +14,24 @@ export interface Sample {
   value: number;
 }
 
-/** The samples of one metric family in Prometheus text exposition format. */
+/**
+ * The samples of one metric (exact name) in Prometheus text exposition format, in document order
+ * (a series written twice keeps its later value). Malformed lines are skipped.
+ */
 export function samples(text: string, name: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(name) || line.startsWith("#")) continue;
-    const rest = line.slice(name.length);
-    const m = /^(?:\{(.*)\})?\s+(\S+)/.exec(rest);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const lm of (m[1] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[lm[1]] = lm[2];
-    const value = m[2] === "+Inf" ? Infinity : m[2] === "-Inf" ? -Infinity : Number(m[2]);
-    out.push({ labels, value });
-  }
-  return out;
+  const out = new Map<LabelSet, Sample>();
+  const p = new ExpositionParser(
+    (n, _family, labels, value) => {
+      if (n !== name) return;
+      const prev = out.get(labels);
+      if (prev) prev.value = value;
+      else out.set(labels, { labels: { ...labels }, value });
+    },
+    { families: [name], onError: "skip" },
+  );
+  p.write(text);
+  p.end();
+  return [...out.values()];
 }
 
 export interface ProxyIdentity {
@@ -37,7 +42,16 @@ export interface ProxyIdentity {
 }
 
 export function proxyIdentity(text: string): ProxyIdentity {
-  const expiry = samples(text, "identity_cert_expiration_timestamp_seconds")[0]?.value;
-  const build = samples(text, "proxy_build_info")[0]?.labels.version;
+  let expiry: number | undefined;
+  let build: string | undefined;
+  const p = new ExpositionParser(
+    (name, _family, labels, value) => {
+      if (name === "identity_cert_expiration_timestamp_seconds") expiry ??= value;
+      else if (name === "proxy_build_info") build ??= labels.version;
+    },
+    { families: ["identity_cert_expiration_timestamp_seconds", "proxy_build_info"], onError: "skip" },
+  );
+  p.write(text);
+  p.end();
   return { certExpiry: expiry && Number.isFinite(expiry) ? new Date(expiry * 1000) : undefined, buildVersion: build };
 }

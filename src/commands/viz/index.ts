@@ -8,7 +8,20 @@ type SubcommandFactory = (deps: Deps) => Command;
  * is loaded only when it is the one being run; the others are registered by name for `--help`.
  * Descriptions live here only, so the listing and `mesh viz <sub> --help` agree.
  */
-export const VIZ_COMMANDS: Record<string, { description: string; load: () => Promise<SubcommandFactory> }> = {};
+export const VIZ_COMMANDS: Record<string, { description: string; load: () => Promise<SubcommandFactory> }> = {
+  stat: {
+    description: "Golden metrics of workloads, pods, namespaces, services and authorities, from two scrapes of their proxies",
+    load: async () => (await import("./stat.js")).statCommand,
+  },
+  tap: {
+    description: "Listen to a traffic stream: the requests a resource's pods receive, from their proxies' access logs",
+    load: async () => (await import("./tap.js")).tapCommand,
+  },
+  top: {
+    description: "Display sorted information about live traffic, from the proxies' access logs",
+    load: async () => (await import("./top.js")).topCommand,
+  },
+};
 
 /** The viz group, with `sub` (the subcommand named on the command line, if any) loaded for real. */
 export async function vizCommand(deps: Deps, sub: string | undefined): Promise<Command> {

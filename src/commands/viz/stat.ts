@@ -1,0 +1,333 @@
+import { Command, Option } from "commander";
+import type { Deps, GlobalOptions } from "../../deps.js";
+import { MeshError, UsageError } from "../../errors.js";
+import { clusterApi, type ClusterApi } from "../../kube/cluster.js";
+import type { Pod } from "../../kube/types.js";
+import { sanitize } from "../../output/sanitize.js";
+import { discountOwnScrape, podDelta } from "../../viz/delta.js";
+import { formatStatJson, formatStatTable } from "../../viz/format.js";
+import { attachedLabels } from "../../viz/labels.js";
+import { isLivePod, isMeshed, resolveTargets, type Target } from "../../viz/objects.js";
+import { parseResourceArgs, STAT_ALL_TYPES, type ResourceRef, type ResourceType } from "../../viz/resources.js";
+import { podKey, Scraper, type ScrapedPod } from "../../viz/scrape.js";
+import { aggregate, buildQuery, buildRows, sortRows, STAT_FAMILIES, type PodSample, type StatRequest, type StatRow } from "../../viz/stat.js";
+import { globals, parseDuration, parseNamespace } from "../shared.js";
+
+export interface StatOptions {
+  namespace?: string;
+  allNamespaces: boolean;
+  selector?: string;
+  timeWindow: string;
+  to?: string;
+  toNamespace?: string;
+  from?: string;
+  fromNamespace?: string;
+  unmeshed: boolean;
+  output: string;
+  interval: number;
+  watch: boolean;
+  watchRounds?: number;
+  proxyVersionMismatch: boolean;
+}
+
+/** The minimum `-t` Linkerd's metrics API accepts for stat. */
+export const MIN_STAT_WINDOW_MS = 15_000;
+const POLICY_TYPES = new Set<ResourceType>(["server", "serverauthorization", "authorizationpolicy", "httproute"]);
+/** Types mesh's stat reads from proxies; policy resources and service profiles are not done yet. */
+const SUPPORTED = new Set<ResourceType>(["authority", "cronjob", "daemonset", "deployment", "job", "namespace", "pod", "replicaset", "replicationcontroller", "service", "statefulset", "all"]);
+
+export interface ValidatedStat {
+  refs: ResourceRef[];
+  to?: ResourceRef;
+  from?: ResourceRef;
+  windowMs: number;
+  intervalMs: number;
+  output: "table" | "wide" | "json";
+}
+
+function single(flag: string, value: string, namespace: string): ResourceRef {
+  const refs = parseResourceArgs(value.split(/\s+/).filter(Boolean), namespace);
+  if (refs.length !== 1) throw new UsageError(`${flag} takes one resource (TYPE or TYPE/NAME), got "${value}"`);
+  const r = refs[0];
+  if (r.type === "all") throw new UsageError(`'all' is not a valid ${flag} resource`, `name one type, e.g. ${flag} deploy/web`);
+  if (POLICY_TYPES.has(r.type)) throw new UsageError(`${flag} is not supported with policy resources (${r.type})`);
+  if (!SUPPORTED.has(r.type)) throw new UsageError(`${flag} ${r.type} is not supported by mesh viz stat`);
+  return r;
+}
+
+/** B3's flag rules, before any I/O. `namespaceSet`: -n was given on the command line. */
+export function validateStatOptions(args: string[], o: StatOptions, namespace: string, namespaceSet: boolean): ValidatedStat {
+  if (args.length === 0) throw new UsageError("no resource given", "name a resource type, e.g. `mesh viz stat deploy` or `mesh viz stat deploy/web -n emojivoto`");
+  if (!["table", "wide", "json"].includes(o.output)) throw new UsageError(`output format "${o.output}" is not supported`, "use -o table, -o wide or -o json");
+  if (o.to && o.from) throw new UsageError("--to and --from flags are mutually exclusive");
+  if (o.toNamespace && o.fromNamespace) throw new UsageError("--to-namespace and --from-namespace flags are mutually exclusive");
+  if (o.allNamespaces && namespaceSet) throw new UsageError("-A/--all-namespaces and -n/--namespace flags are mutually exclusive");
+  let windowMs: number;
+  try {
+    windowMs = parseDuration(o.timeWindow);
+  } catch {
+    throw new UsageError(`invalid --time-window "${o.timeWindow}": not a duration (e.g. 30s, 1m, 1h)`);
+  }
+  if (windowMs < MIN_STAT_WINDOW_MS) throw new UsageError("metrics time window needs to be at least 15s");
+  if (!(o.interval > 0)) throw new UsageError("--interval must be greater than 0");
+  const refs = parseResourceArgs(args, namespace);
+  for (const r of refs) {
+    if (!SUPPORTED.has(r.type)) throw new UsageError(`mesh viz stat does not support ${r.type} resources yet`, "use deploy, sts, ds, rs, rc, job, cj, po, ns, svc, au or all");
+    if (r.type === "namespace") {
+      if (o.toNamespace) throw new UsageError("--to-namespace cannot be used with namespace resources");
+      if (o.fromNamespace) throw new UsageError("--from-namespace cannot be used with namespace resources");
+      if (namespaceSet) throw new UsageError("-n/--namespace cannot be used with namespace resources", "name the namespaces as arguments: `mesh viz stat ns/emojivoto`");
+    }
+  }
+  const to = o.to ? single("--to", o.to, o.toNamespace || namespace) : undefined;
+  const from = o.from ? single("--from", o.from, o.fromNamespace || namespace) : undefined;
+  if (from?.type === "service") throw new UsageError("service is not supported as a target on 'from' queries, or as a target with 'to' queries");
+  if (from?.type === "authority") throw new UsageError("cannot query traffic --from an authority");
+  if (refs.some((r) => POLICY_TYPES.has(r.type)) && (to || from)) throw new UsageError("--to and --from are not supported with policy resources");
+  return { refs, to, from, windowMs, intervalMs: Math.min(o.interval, windowMs), output: o.output as ValidatedStat["output"] };
+}
+
+/** The namespace of the kubeconfig's current context (kubectl's default for -n), if any. */
+async function contextNamespace(kubeconfig: string | undefined, context: string | undefined, env: Record<string, string | undefined>): Promise<string | undefined> {
+  const [{ existsSync, readFileSync }, { homedir }, { delimiter, join }, { parse }] = await Promise.all([import("node:fs"), import("node:os"), import("node:path"), import("yaml")]);
+  const file = kubeconfig || (env.KUBECONFIG ?? "").split(delimiter).filter(Boolean)[0] || join(env.HOME || homedir(), ".kube", "config");
+  if (!existsSync(file)) return undefined;
+  try {
+    const doc = parse(readFileSync(file, "utf8")) as { "current-context"?: string; contexts?: { name?: string; context?: { namespace?: string } }[] } | null;
+    const name = context ?? doc?.["current-context"];
+    const ns = doc?.contexts?.find((c) => c?.name === name)?.context?.namespace;
+    return typeof ns === "string" && ns ? ns : undefined;
+  } catch {
+    return undefined; // connecting will report a broken kubeconfig
+  }
+}
+
+/** The proxy version each Linkerd release pins (proxy_build_info drops the leading `v`). */
+const PROXY_VERSION_OF: Record<string, string> = { "stable-2.14.10": "2.210.4" };
+
+export const statCommand = (deps: Deps) =>
+  new Command("stat")
+    .usage("[flags] (RESOURCE [NAME] | RESOURCE/NAME...)")
+    .argument("[resources...]")
+    .addHelpText(
+      "after",
+      `
+Golden metrics (success rate, requests per second, latency percentiles, TCP connections)
+of workloads, pods, namespaces, services and authorities, computed from two scrapes of the
+proxies' /metrics through the API server (RBAC: get pods/proxy), --interval apart.
+
+Examples:
+  mesh viz stat deploy -n emojivoto
+  mesh viz stat deploy/web --to svc/emoji-svc -n emojivoto
+  mesh viz stat po -A -o wide
+  mesh viz stat deploy --proxy-version-mismatch -A`,
+    )
+    .option("-n, --namespace <ns>", "namespace of the resources (default: the kubeconfig context's, else default)")
+    .option("-A, --all-namespaces", "resources of every namespace", false)
+    .option("-l, --selector <selector>", "label selector for the resources (e.g. app=web)")
+    .option("-t, --time-window <duration>", "window the stats describe (at least 15s); sampling uses --interval within it", "1m")
+    .option("--to <resource>", "only requests sent to this resource (TYPE or TYPE/NAME)")
+    .addOption(new Option("--to-namespace <ns>", "namespace of the --to resource (default: -n)").argParser(parseNamespace))
+    .option("--from <resource>", "only requests sent from this resource (TYPE or TYPE/NAME)")
+    .addOption(new Option("--from-namespace <ns>", "namespace of the --from resource (default: -n)").argParser(parseNamespace))
+    .option("--unmeshed", "also show resources with no meshed pods", false)
+    .option("-o, --output <format>", "output format: table, wide or json", "table")
+    .addOption(new Option("--interval <duration>", "time between the two scrapes (capped by --time-window)").default(10_000, "10s").argParser(parseDuration))
+    .option("-w, --watch", "keep sampling and print a new table every --interval", false)
+    .addOption(new Option("--watch-rounds <n>", "stop --watch after n tables (for tests)").argParser((v) => Number(v)).hideHelp())
+    .option("--proxy-version-mismatch", "only workloads whose proxies run another version than the control plane's, with the command that fixes each", false)
+    .action(async (args: string[], opts: StatOptions, cmd: Command) => {
+      const g = globals(cmd);
+      const namespaceSet = cmd.getOptionValueSource("namespace") === "cli";
+      if (opts.namespace !== undefined) parseNamespace(opts.namespace);
+      const namespace = opts.namespace || (args.length ? ((await contextNamespace(g.kubeconfig, g.context, deps.env)) ?? "default") : "default");
+      const v = validateStatOptions(args, opts, namespace, namespaceSet);
+      await runStat(deps, g, opts, v);
+    });
+
+/** One resource argument's plan: its request, its objects and the pods whose metrics answer it. */
+interface Plan {
+  req: StatRequest;
+  targets: Target[];
+  scrape: Pod[];
+}
+
+const scrapable = (cp: string) => (p: Pod) => isLivePod(p) && p.status?.phase === "Running" && isMeshed(p, cp) && p.spec.containers.some((c) => c.name === "linkerd-proxy");
+
+async function clusterDomainOf(cluster: ClusterApi, cp: string): Promise<string> {
+  const cm = await cluster.getConfigMap(cp, "linkerd-config").catch(() => undefined);
+  return /^\s*clusterDomain:\s*"?([^"\s]+)"?/m.exec(cm?.data?.values ?? "")?.[1] ?? "cluster.local";
+}
+
+async function plan(cluster: ClusterApi, v: ValidatedStat, o: StatOptions, cp: string, clusterDomain: string): Promise<Plan[]> {
+  const refs = v.refs.flatMap((r) => (r.type === "all" ? STAT_ALL_TYPES.map((type) => ({ type, namespace: r.namespace })) : [r]));
+  const isOk = scrapable(cp);
+  let allPods: Promise<Pod[]> | undefined;
+  const fromTargets = v.from ? resolveTargets(cluster, [v.from], {}) : undefined;
+  const plans: Plan[] = [];
+  for (const ref of refs) {
+    const req: StatRequest = { ref, allNamespaces: o.allNamespaces, to: v.to, from: v.from, clusterDomain };
+    const targets = await resolveTargets(cluster, [ref], { selector: o.selector, allNamespaces: o.allNamespaces });
+    let scrape: Pod[];
+    if (v.from) scrape = (await fromTargets!).flatMap((t) => t.pods);
+    else if (ref.type === "service") scrape = await (allPods ??= cluster.listPods(""));
+    else scrape = targets.flatMap((t) => t.pods);
+    plans.push({ req, targets, scrape: scrape.filter(isOk) });
+  }
+  return plans;
+}
+
+function countdown(deps: Deps, ms: number): { stop: () => void } {
+  if (!deps.io.isErrTTY || ms < 2000) return { stop: () => undefined };
+  const end = Date.now() + ms;
+  const draw = () => deps.io.stderr.write(`\rsampling: ${Math.max(0, Math.ceil((end - Date.now()) / 1000))}s left \x1b[K`);
+  draw();
+  const t = setInterval(draw, 1000);
+  return {
+    stop: () => {
+      clearInterval(t);
+      deps.io.stderr.write("\r\x1b[K");
+    },
+  };
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/** The command that replaces a workload's proxies: rollout restart for controllers that support it, else deleting the pod. */
+function fixFor(pod: Pod): string {
+  const ns = pod.metadata.namespace ?? "";
+  const l = pod.metadata.labels ?? {};
+  for (const kind of ["deployment", "statefulset", "daemonset"]) {
+    const owner = l[`linkerd.io/proxy-${kind}`];
+    if (owner) return `kubectl rollout restart ${kind}/${owner} -n ${ns}`;
+  }
+  return `kubectl delete pod ${pod.metadata.name} -n ${ns}`;
+}
+
+async function expectedProxyVersion(cluster: ClusterApi, scraper: Scraper, cp: string): Promise<string> {
+  const cpVersion = await cluster.controlPlaneVersion(cp);
+  if (!cpVersion) throw new MeshError(`cannot compare proxy versions: no Linkerd control plane found in namespace "${cp}"`, "is Linkerd installed? pass its namespace with -L");
+  const known = PROXY_VERSION_OF[cpVersion];
+  if (known) return known;
+  // Otherwise: the version the control plane's own proxies run (restarted at every upgrade).
+  const pods = (await cluster.listPods(cp)).filter(scrapable(cp)).slice(0, 3);
+  const found = await scraper.round(pods);
+  const counts = new Map<string, number>();
+  for (const s of found.values()) {
+    const v = [...(s.metrics.samples.get("proxy_build_info")?.keys() ?? [])][0]?.version;
+    if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  const best = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  if (!best) throw new MeshError(`cannot tell which proxy version control plane ${sanitize(cpVersion, 60)} runs: its pods' metrics could not be read`);
+  return best;
+}
+
+export async function runStat(deps: Deps, g: GlobalOptions, o: StatOptions, v: ValidatedStat): Promise<void> {
+  const cluster = clusterApi(await deps.cluster(g));
+  const cp = g.linkerdNamespace;
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  if (o.watch) process.once("SIGINT", onSigint);
+  const warn = (m: string) => deps.io.stderr.write(`warning: ${m}\n`);
+  const scraper = new Scraper(cluster.withTimeout(Math.max(5_000, Math.min(30_000, v.intervalMs))), { families: STAT_FAMILIES, now: () => deps.now().getTime(), warn });
+  try {
+    const needsDomain = v.refs.some((r) => r.type === "service" || r.type === "all");
+    const clusterDomain = needsDomain ? await clusterDomainOf(cluster, cp) : "cluster.local";
+    const expected = o.proxyVersionMismatch ? await expectedProxyVersion(cluster, scraper, cp) : undefined;
+    let plans = await plan(cluster, v, o, cp, clusterDomain);
+    const podsOf = (ps: Plan[]) => [...new Map(ps.flatMap((p) => p.scrape).map((p) => [podKey(p), p])).values()];
+    let roundStart = deps.now().getTime();
+    let previous = await scraper.round(podsOf(plans));
+    for (let round = 1; ; round++) {
+      const cd = countdown(deps, v.intervalMs);
+      await sleep(v.intervalMs, stop.signal);
+      cd.stop();
+      if (stop.signal.aborted) break;
+      if (round > 1) plans = await plan(cluster, v, o, cp, clusterDomain);
+      const current = await scraper.round(podsOf(plans));
+      const rows = computeRows(plans, previous, current, roundStart, o, cp, expected);
+      print(deps, v, o, rows, expected, round);
+      if (g.verbose)
+        deps.io.stderr.write(`mesh viz stat: ${scraper.counters.requests} scrapes (${scraper.counters.failures} failed), ${(scraper.counters.bytes / 1e6).toFixed(2)} MB, ${cluster.requestCount()} API requests\n`);
+      if (!o.watch || (o.watchRounds !== undefined && round >= o.watchRounds)) break;
+      previous = current;
+      roundStart = deps.now().getTime();
+    }
+    scraper.flushWarnings();
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+    cluster.close();
+  }
+}
+
+function computeRows(plans: Plan[], a: Map<string, ScrapedPod>, b: Map<string, ScrapedPod>, roundStart: number, o: StatOptions, cp: string, expected: string | undefined): StatRow[] {
+  const samples = new Map<string, PodSample>();
+  const versions = new Map<string, string>();
+  const podByKey = new Map<string, Pod>();
+  const rows: StatRow[] = [];
+  for (const p of plans) {
+    const inputs: PodSample[] = [];
+    for (const pod of p.scrape) {
+      const key = podKey(pod);
+      podByKey.set(key, pod);
+      let s = samples.get(key);
+      if (!s) {
+        const sb = b.get(key);
+        if (!sb) continue;
+        const version = [...(sb.metrics.samples.get("proxy_build_info")?.keys() ?? [])][0]?.version;
+        if (version) versions.set(key, version);
+        const before = a.get(key);
+        const delta = podDelta(before, sb, roundStart);
+        if (!delta) continue;
+        if (before) discountOwnScrape(delta, before.bodyBytes);
+        s = { delta, attached: attachedLabels(pod) };
+        samples.set(key, s);
+      }
+      inputs.push(s);
+    }
+    for (const t of p.targets) for (const pod of t.pods) podByKey.set(podKey(pod), pod);
+    rows.push(...buildRows(p.req, p.targets, aggregate(inputs, buildQuery(p.req)), { controlPlaneNamespace: cp, unmeshed: o.unmeshed, proxyVersions: versions }));
+  }
+  // The same object can come from two arguments (`deploy deploy/web`): keep one row.
+  const unique = new Map(rows.map((r) => [`${r.kind}/${r.namespace}/${r.name}`, r]));
+  let out = sortRows([...unique.values()]);
+  if (expected !== undefined) {
+    out = out.filter((r) => r.proxyVersions?.some((ver) => ver !== expected));
+    for (const r of out) {
+      const fixes = new Set<string>();
+      for (const p of r.pods ?? []) {
+        const key = `${p.namespace}/${p.name}`;
+        const ver = versions.get(key);
+        const pod = podByKey.get(key);
+        if (ver !== undefined && ver !== expected && pod) fixes.add(fixFor(pod));
+      }
+      r.fixes = [...fixes].sort();
+    }
+  }
+  return out;
+}
+
+function print(deps: Deps, v: ValidatedStat, o: StatOptions, rows: StatRow[], expected: string | undefined, round: number): void {
+  if (v.output === "json") {
+    deps.io.stdout.write(formatStatJson(rows, { proxyVersion: expected !== undefined }));
+    return;
+  }
+  if (o.watch && deps.io.isTTY) deps.io.stdout.write("\x1b[H\x1b[2J");
+  else if (o.watch && round > 1) deps.io.stdout.write("\n");
+  const table = formatStatTable(rows, { allNamespaces: o.allNamespaces, wide: v.output === "wide", proxyVersion: v.output === "wide" || expected !== undefined });
+  if (!table) {
+    deps.io.stderr.write(expected !== undefined ? `No proxies differ from the control plane's version (${expected}).\n` : "No traffic found.\n");
+    return;
+  }
+  deps.io.stdout.write(table);
+  if (expected !== undefined) {
+    const fixes = [...new Set(rows.flatMap((r) => r.fixes ?? []))].sort();
+    deps.io.stdout.write(`\nThe control plane's proxy version is ${sanitize(expected, 60)}. To restart these proxies:\n${fixes.map((f) => `  ${sanitize(f, 300)}\n`).join("")}`);
+  }
+}
+
