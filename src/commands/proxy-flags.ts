@@ -126,6 +126,13 @@ export const INJECT_FLAGS: FlagSpec[] = [
   list("require-identity-on-inbound-ports", "inbound ports that accept only meshed (identified) clients", (v, l) => void (proxy(v).requireIdentityOnInboundPorts = l.join(","))),
   bool("ingress", "run the proxy in ingress mode (for ingress controllers)", (v, b) => void (proxy(v).isIngress = b)),
   list("opaque-ports", "ports whose traffic the proxy forwards as opaque TCP, without protocol detection", (v, l) => void (proxy(v).opaquePorts = l.join(",")), { defaultText: "25,587,3306,4444,5432,6379,9300,11211" }),
+  // Not a linkerd inject flag (Linkerd sets it with the config.linkerd.io/access-log annotation or
+  // proxy.accessLog); mesh adds it because `mesh viz tap`/`top` read the access log.
+  str("access-log", "the proxy's HTTP access log format, apache or json (needed by `mesh viz tap` and `top`)", (v, s) => {
+    const format = s.toLowerCase();
+    if (format !== "apache" && format !== "json") throw new UsageError(`invalid value "${s}" for --access-log: must be apache or json`);
+    proxy(v).accessLog = format;
+  }),
 ];
 
 function parseUint(flag: string, signed: boolean) {
