@@ -5,7 +5,7 @@
 #   3. kube-apiserver, kube-controller-manager, kube-scheduler and kubectl of a current Kubernetes
 #      release and the etcd it pins, built from Go modules, cached under
 #      ~/.cache/mesh/kubernetes-<version>/ (about 7 minutes the first time; later runs take seconds).
-#      MESH_KUBE_VERSION picks another release (e.g. 1.29).
+#      MESH_KUBE_VERSION picks another release (e.g. 1.30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/cluster-deps.sh

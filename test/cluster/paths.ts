@@ -4,10 +4,12 @@ import { join } from "node:path";
 /**
  * The Kubernetes releases the harness knows how to build from Go modules, by minor version.
  * 1.37.2 is the newest release the module proxy serves, and it builds with the machine's Go 1.26
- * (its go.mod asks for go 1.26.0); 1.29.6 is the newest 1.29 served, the minor Linkerd
- * stable-2.14.10's own client libraries were built against.
+ * (its go.mod asks for go 1.26.0). 1.30.14 is the oldest release whose staging modules the proxy
+ * serves in full: Linkerd stable-2.14.10's client libraries were built against 1.29, but the proxy
+ * has no k8s.io/kube-controller-manager or k8s.io/endpointslice at any v0.29.x, so 1.29.6 cannot
+ * be built here (`MESH_KUBE_VERSION=1.29.6` fails at the module download and says which module).
  */
-export const KNOWN_RELEASES: Record<string, string> = { "1.37": "1.37.2", "1.29": "1.29.6" };
+export const KNOWN_RELEASES: Record<string, string> = { "1.37": "1.37.2", "1.30": "1.30.14" };
 
 /** The release CI builds and tests against. */
 export const DEFAULT_KUBE_VERSION = KNOWN_RELEASES["1.37"];
