@@ -32,7 +32,7 @@ const LAZY = {
   cluster: "kube/cluster.ts",
 };
 /** Modules that live in runtime.js; the lazy builds import them from there. */
-const RUNTIME = ["cli.ts", "errors.ts", "io.ts", "version.ts", "commands/shared.ts", "commands/version.ts"].map(src);
+const RUNTIME = ["cli.ts", "errors.ts", "io.ts", "version.ts", "output/sanitize.ts", "commands/shared.ts", "commands/version.ts"].map(src);
 
 /** Resolves a relative import of a .js specifier to its .ts source path. */
 const sourceOf = (args) => resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"));

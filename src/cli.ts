@@ -4,15 +4,16 @@ import { processIo, type Io } from "./io.js";
 import type { Deps, GlobalOptions } from "./deps.js";
 import { MESH_VERSION, LINKERD_VERSION } from "./version.js";
 import { collect, parseNamespace } from "./commands/shared.js";
+import { sanitize } from "./output/sanitize.js";
 
-/** Builds a command; `rest` is the command line after the command's name (a group finds its subcommand there). */
-type CommandFactory = (deps: Deps, rest: string[]) => Command | Promise<Command>;
+/** Builds a command; `sub` is the rest of the command path (a group's subcommand, if named). */
+type CommandFactory = (deps: Deps, sub: string[]) => Command | Promise<Command>;
 
 /**
  * Top-level commands, loaded on demand so that `mesh version --client` or
  * `mesh install` never parse code they do not run (start-up time matters: see bench/startup).
  */
-export const COMMANDS: Record<string, { description: string; load: () => Promise<CommandFactory> }> = {
+export const COMMANDS: Record<string, { description: string; group?: boolean; load: () => Promise<CommandFactory> }> = {
   install: {
     description: "Render the manifests that install Linkerd's control plane (or its CRDs)",
     load: async () => (await import("./commands/install.js")).installCommand,
@@ -35,9 +36,10 @@ export const COMMANDS: Record<string, { description: string; load: () => Promise
   },
   viz: {
     description: "Observe the mesh: golden metrics, routes, edges and live requests, read straight from the proxies",
+    group: true,
     load: async () => {
       const { vizCommand } = await import("./commands/viz/index.js");
-      return (deps, rest) => vizCommand(deps, rest.find((a) => !a.startsWith("-")));
+      return (deps, sub) => vizCommand(deps, sub[0]);
     },
   },
 };
@@ -58,21 +60,55 @@ export function buildProgram(): Command {
 }
 
 /**
- * Where the subcommand is named in argv: the first word that is not an option or the value of one
- * of `program`'s own options (which of them take a value comes from their definitions).
+ * The command path named in argv (`["check"]`, `["viz", "stat"]`) and argv reordered so that the
+ * path comes first, as commander needs: like linkerd (cobra), a command's own flags may come
+ * before its name (`mesh -n production check --proxy`). Which of the program's options take a
+ * value comes from their definitions; an option the program does not know is, as cobra assumes,
+ * followed by its value unless the next word is an option or the value is attached.
  */
-export function findCommand(program: Command, argv: string[]): { name: string | undefined; rest: string[] } {
-  const valued = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.short, o.long]).filter(Boolean));
+export function findCommand(program: Command, argv: string[], isGroup: (name: string) => boolean): { path: string[]; argv: string[] } {
+  const valued = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.short, o.long]));
+  const flags = new Set(program.options.filter((o) => !o.required && !o.optional).flatMap((o) => [o.short, o.long]));
+  const path: string[] = [];
+  const others: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (valued.has(a)) {
-      i++;
+    if (a === "--") {
+      others.push(...argv.slice(i));
+      break;
+    }
+    if (a.startsWith("-") && a !== "-") {
+      others.push(a);
+      const attached = a.includes("=") || /^-[^-]./.test(a);
+      const takesValue = valued.has(a) || (!flags.has(a) && !attached && i + 1 < argv.length && !argv[i + 1].startsWith("-"));
+      if (takesValue && !attached && i + 1 < argv.length) others.push(argv[++i]);
       continue;
     }
-    if (a === "help") return { name: argv[i + 1], rest: argv.slice(i + 2) };
-    if (!a.startsWith("-")) return { name: a, rest: argv.slice(i + 1) };
+    path.push(a);
+    if (path.length === 1 && (a === "help" || isGroup(a))) continue;
+    others.push(...argv.slice(i + 1));
+    break;
   }
-  return { name: undefined, rest: [] };
+  return { path, argv: [...path, ...others] };
+}
+
+/** The known name closest to `name` (edit distance at most 2), for "did you mean". */
+export function closest(name: string, known: string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const row = [i];
+      for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = row;
+    }
+    return prev[b.length];
+  };
+  let best: { name: string; d: number } | undefined;
+  for (const k of known) {
+    const d = distance(name, k);
+    if (d <= 2 && (!best || d < best.d)) best = { name: k, d };
+  }
+  return best?.name;
 }
 
 /** Commander must report errors through us, for every command, not only the root. */
@@ -89,19 +125,32 @@ function configure(cmd: Command, io: Io): void {
 /** Runs mesh with `argv` (without node and script) and returns the exit code. The ONLY error handler. */
 export async function run(argv: string[], deps: Deps): Promise<number> {
   const program = buildProgram();
-  const { name, rest } = findCommand(program, argv);
+  const found = findCommand(program, argv, (n) => Boolean(COMMANDS[n]?.group));
+  const [name, ...sub] = found.path[0] === "help" ? found.path.slice(1) : found.path;
+  if (found.path[0] === "help" && name && !COMMANDS[name]) return unknownCommand(name, deps.io);
   for (const [cmdName, entry] of Object.entries(COMMANDS)) {
     // The description lives here only, so the listing and `mesh <command> --help` agree.
-    if (cmdName === name) program.addCommand((await (await entry.load())(deps, rest)).description(entry.description));
+    if (cmdName === name) program.addCommand((await (await entry.load())(deps, sub)).description(entry.description));
     else program.command(cmdName).description(entry.description);
   }
   configure(program, deps.io);
+  // `mesh` alone: the help is what was asked for, on stdout (as linkerd and kubectl print it).
+  if (found.path.length === 0 && !argv.some((a) => ["-h", "--help", "--mesh-version"].includes(a))) {
+    deps.io.stdout.write(program.helpInformation());
+    return ExitCode.Ok;
+  }
   try {
-    await program.parseAsync(argv, { from: "user" });
+    await program.parseAsync(found.path[0] === "help" ? argv : found.argv, { from: "user" });
     return ExitCode.Ok;
   } catch (err) {
     return report(err, deps.io, argv.includes("--verbose"));
   }
+}
+
+function unknownCommand(name: string, io: Io): number {
+  const guess = closest(name, Object.keys(COMMANDS));
+  io.stderr.write(`error: unknown command '${sanitize(name, 80)}'${guess ? `\n(Did you mean ${guess}?)` : ""}\n(run with --help for usage)\n`);
+  return ExitCode.Usage;
 }
 
 export function report(err: unknown, io: Io, verbose: boolean): number {

@@ -40,8 +40,19 @@ export function processIo(noColor: boolean): Io {
     isTTY,
     isErrTTY: isatty(2),
     stdoutFd: 1,
-    color: noColor || "NO_COLOR" in process.env || !isTTY ? 0 : 1,
+    color: colorLevel(noColor, isTTY, process.env),
   };
+}
+
+/**
+ * Colour, as no-color.org and FORCE_COLOR have it: `--no-color` or a non-empty NO_COLOR turns it
+ * off (an empty NO_COLOR does not); FORCE_COLOR (other than "0" or "false") turns it on in a pipe.
+ */
+export function colorLevel(noColor: boolean, isTTY: boolean, env: NodeJS.ProcessEnv): 0 | 1 {
+  if (noColor || env.NO_COLOR) return 0;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== "0" && force !== "false") return 1;
+  return isTTY ? 1 : 0;
 }
 
 const pause = new Int32Array(new SharedArrayBuffer(4));

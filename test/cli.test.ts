@@ -52,3 +52,54 @@ test("global flags are accepted after the subcommand (kubectl style)", async () 
   assert.equal(r.code, 1);
   assert.deepEqual({ ...(seen as object) }, { kubeconfig: undefined, context: "prod", linkerdNamespace: "mesh-system", as: undefined, asGroup: undefined, verbose: false, color: true });
 });
+
+test("a command's own flags may come before its name, as in linkerd's tutorials (mesh -n production check --proxy)", async () => {
+  const { buildProgram, findCommand } = await import("../src/cli.js");
+  const p = buildProgram();
+  const group = (n: string) => n === "viz";
+  assert.deepEqual(findCommand(p, ["-n", "production", "check", "--proxy"], group), { path: ["check"], argv: ["check", "-n", "production", "--proxy"] });
+  assert.deepEqual(findCommand(p, ["--context", "prod", "-n", "app", "viz", "-o", "json", "stat", "deploy"], group), {
+    path: ["viz", "stat"],
+    argv: ["viz", "stat", "--context", "prod", "-n", "app", "-o", "json", "deploy"],
+  });
+  // a boolean root flag takes no value; an attached value takes none either; "-" is a word
+  assert.deepEqual(findCommand(p, ["--verbose", "-napp", "inject", "-"], group).path, ["inject"]);
+  assert.deepEqual(findCommand(p, ["--namespace=app", "check"], group).path, ["check"]);
+  // through the real command: -n before `check` reaches check's -n (it fails at the cluster, not at parsing)
+  const r = await runMesh(["-n", "production", "check", "--proxy", "-o", "json"]);
+  assert.doesNotMatch(r.stderr, /unknown option/);
+  const parsed = JSON.parse(r.stdout) as { success: boolean };
+  assert.equal(parsed.success, false);
+});
+
+test("mesh with no arguments prints the help on stdout and exits 0", async () => {
+  const r = await runMesh([]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^Usage: mesh /);
+  assert.match(r.stdout, /\n  check /);
+  assert.equal(r.stderr, "");
+});
+
+test("mesh help <unknown> is an unknown-command usage error with a suggestion", async () => {
+  const r = await runMesh(["help", "chekc"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, "");
+  assert.equal(r.stderr, "error: unknown command 'chekc'\n(Did you mean check?)\n(run with --help for usage)\n");
+  const far = await runMesh(["help", "zzzzzz"]);
+  assert.equal(far.stderr, "error: unknown command 'zzzzzz'\n(run with --help for usage)\n");
+  const known = await runMesh(["help", "version"]);
+  assert.equal(known.code, 0);
+  assert.match(known.stdout, /^Usage: mesh version/);
+});
+
+test("colour: NO_COLOR only when non-empty (no-color.org); FORCE_COLOR forces it in a pipe; --no-color wins", async () => {
+  const { colorLevel } = await import("../src/io.js");
+  assert.equal(colorLevel(false, true, {}), 1);
+  assert.equal(colorLevel(false, true, { NO_COLOR: "" }), 1);
+  assert.equal(colorLevel(false, true, { NO_COLOR: "1" }), 0);
+  assert.equal(colorLevel(false, false, {}), 0);
+  assert.equal(colorLevel(false, false, { FORCE_COLOR: "1" }), 1);
+  assert.equal(colorLevel(false, false, { FORCE_COLOR: "0" }), 0);
+  assert.equal(colorLevel(true, true, { FORCE_COLOR: "1" }), 0);
+  assert.equal(colorLevel(false, true, { NO_COLOR: "1", FORCE_COLOR: "1" }), 0);
+});

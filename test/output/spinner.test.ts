@@ -22,7 +22,8 @@ test("a terminal that reports 0 columns gets a sane spinner (ora would divide by
   const io = { ...memoryIo().io, stderr, isErrTTY: true };
   const s = spinner(io);
   s.start("waiting for check to complete");
-  await new Promise((r) => setTimeout(r, 350));
+  // The first frame comes from a timer: wait for it (bounded), not for a fixed time a busy machine may overrun.
+  for (const deadline = Date.now() + 10_000; !written.includes("waiting") && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
   s.stop();
   assert.match(written, /waiting for check to complete/);
   assert.ok(written.length < 2000, `wrote ${written.length} characters`);
