@@ -114,6 +114,7 @@ export function closest(name: string, known: string[]): string | undefined {
 /** Commander must report errors through us, for every command, not only the root. */
 function configure(cmd: Command, io: Io): void {
   cmd.exitOverride();
+  cmd.showHelpAfterError("(run with --help for usage)");
   cmd.configureOutput({
     writeOut: (s) => io.stdout.write(s),
     writeErr: (s) => io.stderr.write(s),

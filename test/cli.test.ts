@@ -103,3 +103,9 @@ test("colour: NO_COLOR only when non-empty (no-color.org); FORCE_COLOR forces it
   assert.equal(colorLevel(true, true, { FORCE_COLOR: "1" }), 0);
   assert.equal(colorLevel(false, true, { NO_COLOR: "1", FORCE_COLOR: "1" }), 0);
 });
+
+test("an unknown option of a subcommand says how to get usage, like the root", async () => {
+  const r = await runMesh(["version", "--nope"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "error: unknown option '--nope'\n(run with --help for usage)\n");
+});

@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { parseAllDocuments } from "yaml";
 import type { Deps, GlobalOptions } from "../deps.js";
-import { ChecksFailed, MeshError } from "../errors.js";
+import { ChecksFailed, MeshError, UsageError } from "../errors.js";
 import type { ClusterApi } from "../kube/cluster.js";
 import type { KubeObject } from "../kube/types.js";
 import { LINKERD_VERSION } from "../version.js";
@@ -25,7 +25,7 @@ export const VERSION_CHECK_URL = "https://versioncheck.linkerd.io/version.json";
 /** How long `can determine the latest version` waits for the version service before it warns. */
 export const VERSION_CHECK_TIMEOUT_MS = 3_000;
 
-/** Linkerd's flag validation, with its wording (exit code 1). */
+/** Linkerd's flag validation, with its wording; a usage error (exit 2) as everywhere in mesh (linkerd exits 1). */
 export function validateCheckOptions(o: Pick<CheckOptions, "pre" | "crds" | "proxy" | "linkerdCniEnabled" | "output">): void {
   const problem =
     o.pre && o.proxy
@@ -37,7 +37,7 @@ export function validateCheckOptions(o: Pick<CheckOptions, "pre" | "crds" | "pro
           : !["table", "json", "short"].includes(o.output)
             ? `Invalid output type '${o.output}'. Supported output types are: json, table, short`
             : undefined;
-  if (problem) throw new MeshError(`Validation error when executing check command: ${problem}`, "run `mesh check --help` for usage");
+  if (problem) throw new UsageError(`Validation error when executing check command: ${problem}`, "run `mesh check --help` for usage");
 }
 
 /** The version service's answer, or an error that says why the latest version could not be looked up. */

@@ -17,9 +17,9 @@ for (const [args, message] of [
   [["--linkerd-cni-enabled"], "--linkerd-cni-enabled can only be used with --pre"],
   [["-o", "wide"], "Invalid output type 'wide'. Supported output types are: json, table, short"],
 ] as const) {
-  test(`flag validation: ${args.join(" ")}`, async () => {
+  test(`flag validation: ${args.join(" ")} is a usage error (exit 2)`, async () => {
     const r = await run([...args]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.equal(r.stdout, "");
     assert.match(r.stderr, new RegExp(`^error: Validation error when executing check command: ${message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\n`));
   });
