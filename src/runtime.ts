@@ -5,6 +5,7 @@ export * from "commander";
 export * from "./errors.js";
 export * from "./io.js";
 export * from "./version.js";
+export * from "./output/sanitize.js";
 export * from "./commands/shared.js";
 export { versionCommand } from "./commands/version.js";
 export { main, run, report, buildProgram, processDeps, COMMANDS } from "./cli.js";
