@@ -92,7 +92,15 @@ export interface ExtensionRunOptions {
 /** Runs the extension checks and writes their reports; the overall success of all of them. */
 export async function runExtensionChecks(env: RunEnv<CheckContext>, o: ExtensionRunOptions): Promise<{ success: boolean; warning: boolean }> {
   const { ctx } = env.attempt();
-  const namespaces = await ctx.namespaces(EXTENSION_LABEL);
+  // The extensions are found by their namespaces' labels. When those cannot be listed (a broken
+  // or hostile answer), that is one failed check of the report, which still ends with its status.
+  let namespaces: Awaited<ReturnType<typeof ctx.namespaces>> = [];
+  let listFailure: string | undefined;
+  try {
+    namespaces = await ctx.namespaces(EXTENSION_LABEL);
+  } catch (e) {
+    listFailure = e instanceof Error ? e.message : String(e);
+  }
   const labels = new Set(namespaces.map((n) => n.metadata.labels?.[EXTENSION_LABEL] ?? "").filter(Boolean));
   const executables = findExtensionExecutables(o.env.PATH);
   const runs: { found: Found }[] = [];
@@ -123,6 +131,18 @@ export async function runExtensionChecks(env: RunEnv<CheckContext>, o: Extension
     warning ||= end.warning;
   };
 
+  if (listFailure !== undefined)
+    render([
+      {
+        category: "linkerd-extensions",
+        checkId: "extension-namespaces",
+        description: "can list the namespaces of Linkerd extensions",
+        hintUrl: `${o.hintBase}extensions`,
+        status: "error",
+        retry: false,
+        error: listFailure,
+      },
+    ]);
   for (const { found } of runs) {
     const args = ["check", ...o.argv];
     o.spinner?.start(`Running ${found.name} extension check`);

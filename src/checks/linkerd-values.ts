@@ -1,4 +1,5 @@
-import { parse } from "yaml";
+import * as yamlModule from "yaml";
+import { namedExports, parseYamlSafe, YamlInputError } from "../yaml-lib.js";
 import type { ConfigMap } from "../kube/types.js";
 
 /** The fields of `linkerd-config`'s `values` that the checks read. */
@@ -37,7 +38,14 @@ const parsed = new WeakMap<ConfigMap, LinkerdValues | undefined>();
 function parseValues(cm: ConfigMap): LinkerdValues | undefined {
   const raw = cm.data?.values;
   if (!raw) return undefined;
-  const doc = scanValues(raw) ?? (parse(raw) as unknown);
+  let doc: unknown;
+  try {
+    // the cluster's text: parsed with the rules for hostile input (bounded nesting, no excerpts)
+    doc = scanValues(raw) ?? parseYamlSafe(raw, {}, namedExports(yamlModule))[0];
+  } catch (err) {
+    if (err instanceof YamlInputError) throw new Error(`the values of linkerd-config are not valid YAML: ${err.message}`);
+    throw err;
+  }
   if (!isTree(doc)) throw new Error("error unmarshaling JSON: the values of linkerd-config are not a map");
   const v: Tree = { ...doc };
   if ("global" in v) {

@@ -115,11 +115,20 @@ rest of each document are kept. The report goes to stderr after the output.`,
     if (!inputs.length) throw new UsageError("please specify a kubernetes resource file", "pass a file, a directory, an https:// URL, or - for stdin");
     const raw = await loadBaseValues(deps, c, opts);
     if (opts.identityTrustAnchorsFile) {
+      const file = opts.identityTrustAnchorsFile;
       try {
-        raw.identityTrustAnchorsPEM = readFileSync(opts.identityTrustAnchorsFile, "utf8");
+        raw.identityTrustAnchorsPEM = readFileSync(file, "utf8");
       } catch (err) {
-        throw new MeshError(`cannot read ${opts.identityTrustAnchorsFile}: ${(err as Error).message}`, undefined, 1, err);
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new MeshError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (err as Error).message}`, undefined, 1, err);
       }
+      // The anchors go into every injected pod: PEM certificates only (never a key), parsable.
+      const { checkTrustAnchorsPem } = await import("../tls/issuer.js");
+      checkTrustAnchorsPem(raw.identityTrustAnchorsPEM, `trust anchors file "${file}"`);
+    } else if (opts.manual && raw.identityTrustAnchorsPEM) {
+      const { otherBlockError } = await import("../tls/issuer.js");
+      const problem = otherBlockError(opts.values ? `the trust anchors of values file ${opts.values}` : "the trust anchors of linkerd-config", raw.identityTrustAnchorsPEM);
+      if (problem) throw problem;
     }
     const base: InjectValues = pickInjectValues(raw);
     const flagged = structuredClone(base) as FlagValues;
@@ -140,7 +149,7 @@ rest of each document are kept. The report goes to stderr after the output.`,
       namespace: globals(c).linkerdNamespace,
       createdBy: CREATED_BY,
     };
-    const resolved = resolveInputs(inputs, { stdin: deps.io.stdin, fetchUrl: fetchWithUndici });
+    const resolved = resolveInputs(inputs, { stdin: deps.io.stdin, fetchUrl: (url) => fetchWithUndici(url), warn: (m) => deps.io.stderr.write(`warning: ${m}\n`) });
     const { result, out } = await runHeld(resolved, "inject", cfg, opts.output);
     if (result.failures.length) {
       out.discard();

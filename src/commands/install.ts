@@ -134,8 +134,9 @@ templates/values.yaml lists and explains every value. Targets Linkerd ${LINKERD_
     const stdin = stdinNeeded ? await readAll(deps.io.stdin) : undefined;
     const read = (path: string, flag: string) => readUserFile(path, flag, stdin);
     // Values files are read like Helm reads them (YAML 1.1); the library is loaded only for them.
-    const yaml = opts.values.length ? await (await import("../install/yaml-read.js")).loadYamlLibrary() : undefined;
-    const overrides = mergeUserValues(opts, read, (text) => yaml!.parse(text, { version: "1.1" }));
+    const yamlRead = opts.values.length ? await import("../install/yaml-read.js") : undefined;
+    await yamlRead?.loadYamlLibrary();
+    const overrides = mergeUserValues(opts, read, (text) => yamlRead!.parseValuesYaml(text));
 
     if (opts.crds) {
       if (!opts.ignoreCluster) {

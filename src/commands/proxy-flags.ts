@@ -30,6 +30,8 @@ export interface FlagSpec {
   deprecated?: string;
   /** Read from this environment variable when the flag is not given. */
   env?: string;
+  /** Accepted range of an integer flag (the range of the Kubernetes field it becomes). */
+  range?: [min: number, max: number];
   apply: (v: FlagValues, value: never) => void;
 }
 
@@ -53,6 +55,8 @@ export function registryOverride(img: string | undefined, registry: string): str
 
 const str = (name: string, description: string, apply: (v: FlagValues, s: string) => void, extra: Partial<FlagSpec> = {}): FlagSpec =>
   ({ name, kind: "string", description, apply: apply as FlagSpec["apply"], ...extra });
+const PORT_RANGE: [number, number] = [1, 65535];
+const UID_RANGE: [number, number] = [0, 2147483647];
 const num = (name: string, kind: "uint" | "int", description: string, apply: (v: FlagValues, n: number) => void, extra: Partial<FlagSpec> = {}): FlagSpec =>
   ({ name, kind, description, apply: apply as FlagSpec["apply"], ...extra });
 const list = (name: string, description: string, apply: (v: FlagValues, l: string[]) => void, extra: Partial<FlagSpec> = {}): FlagSpec =>
@@ -76,14 +80,14 @@ export const PROXY_FLAGS: FlagSpec[] = [
     },
     { hidden: true, defaultText: "IfNotPresent" },
   ),
-  num("inbound-port", "uint", "port the proxy receives inbound connections on", (v, n) => void (ports(v).inbound = n), { defaultText: "4143" }),
-  num("outbound-port", "uint", "port the proxy receives the pod's outbound connections on", (v, n) => void (ports(v).outbound = n), { defaultText: "4140" }),
+  num("inbound-port", "uint", "port the proxy receives inbound connections on", (v, n) => void (ports(v).inbound = n), { range: PORT_RANGE, defaultText: "4143" }),
+  num("outbound-port", "uint", "port the proxy receives the pod's outbound connections on", (v, n) => void (ports(v).outbound = n), { range: PORT_RANGE, defaultText: "4140" }),
   list("skip-inbound-ports", "inbound ports or ranges (a-b) that go straight to the application, bypassing the proxy", (v, l) => void (proxyInit(v).ignoreInboundPorts = l.join(","))),
   list("skip-outbound-ports", "outbound ports or ranges (a-b) that bypass the proxy", (v, l) => void (proxyInit(v).ignoreOutboundPorts = l.join(","))),
-  num("proxy-uid", "int", "user id the proxy runs as", (v, n) => void (proxy(v).uid = n), { defaultText: "2102" }),
+  num("proxy-uid", "int", "user id the proxy runs as", (v, n) => void (proxy(v).uid = n), { range: UID_RANGE, defaultText: "2102" }),
   str("proxy-log-level", "the proxy's log filter", (v, s) => void (proxy(v).logLevel = s), { defaultText: "warn,linkerd=info,trust_dns=error" }),
-  num("control-port", "uint", "the proxy's control port", (v, n) => void (ports(v).control = n), { defaultText: "4190" }),
-  num("admin-port", "uint", "the proxy's admin port (metrics, health)", (v, n) => void (ports(v).admin = n), { defaultText: "4191" }),
+  num("control-port", "uint", "the proxy's control port", (v, n) => void (ports(v).control = n), { range: PORT_RANGE, defaultText: "4190" }),
+  num("admin-port", "uint", "the proxy's admin port (metrics, health)", (v, n) => void (ports(v).admin = n), { range: PORT_RANGE, defaultText: "4191" }),
   str("proxy-cpu-request", "CPU request of the proxy container", (v, s) => void (constraint(v, "cpu").request = s)),
   str("proxy-memory-request", "memory request of the proxy container", (v, s) => void (constraint(v, "memory").request = s)),
   str("proxy-cpu-limit", "CPU limit of the proxy container (also sets its worker threads)", (v, s) => {
@@ -135,12 +139,14 @@ export const INJECT_FLAGS: FlagSpec[] = [
   }),
 ];
 
-function parseUint(flag: string, signed: boolean) {
+function parseUint(flag: string, signed: boolean, range?: [number, number]) {
   return (s: string): number => {
     const re = signed ? /^[+-]?\d+$/ : /^\+?\d+$/;
-    if (!re.test(s.trim())) throw new InvalidArgumentError(`"${s}" is not ${signed ? "an integer" : "a non-negative integer"} (--${flag})`);
+    const shown = s.length > 40 ? `${s.slice(0, 40)}…` : s;
+    if (!re.test(s.trim())) throw new InvalidArgumentError(`"${shown}" is not ${signed ? "an integer" : "a non-negative integer"} (--${flag})`);
     const n = Number(s);
-    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`"${s}" is out of range (--${flag})`);
+    if (!Number.isSafeInteger(n) || (range && (n < range[0] || n > range[1])))
+      throw new InvalidArgumentError(`"${shown}" is out of range (--${flag}${range ? `: ${range[0]} to ${range[1]}` : ""})`);
     return n;
   };
 }
@@ -157,7 +163,7 @@ export function addFlags(cmd: Command, specs: FlagSpec[]): Command {
     const arg = f.kind === "bool" ? "" : f.kind === "list" ? " <list>" : f.kind === "string" ? " <value>" : " <n>";
     const desc = f.defaultText ? `${f.description} (default ${f.defaultText})` : f.description;
     const opt = new Option(`${f.short ? `-${f.short}, ` : ""}--${f.name}${arg}`, f.deprecated ? `${desc} [deprecated: ${f.deprecated}]` : desc);
-    if (f.kind === "uint" || f.kind === "int") opt.argParser(parseUint(f.name, f.kind === "int"));
+    if (f.kind === "uint" || f.kind === "int") opt.argParser(parseUint(f.name, f.kind === "int", f.range));
     if (f.kind === "list") opt.argParser(collectList);
     if (f.hidden) opt.hideHelp();
     cmd.addOption(opt);

@@ -29,7 +29,7 @@ linkerd-network-validator, the proxy volumes and linkerd.io labels/annotations.`
     )
     .action(async (inputs: string[], opts: UninjectOptions) => {
       if (!inputs.length) throw new UsageError("please specify a kubernetes resource file", "pass a file, a directory, an https:// URL, or - for stdin");
-      const resolved = resolveInputs(inputs, { stdin: deps.io.stdin, fetchUrl: fetchWithUndici });
+      const resolved = resolveInputs(inputs, { stdin: deps.io.stdin, fetchUrl: (url) => fetchWithUndici(url), warn: (m) => deps.io.stderr.write(`warning: ${m}\n`) });
       const { result, out } = await runHeld(resolved, "uninject", undefined, opts.output);
       await out.flush(deps.io.stdout);
       deps.io.stderr.write(formatUninjectReport(result.reports));

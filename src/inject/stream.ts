@@ -4,7 +4,7 @@
  * (separators, comments) byte for byte. Pure: the command feeds it text and writes what it
  * returns.
  */
-import { loadYaml } from "../yaml-lib.js";
+import { loadYaml, MAX_YAML_DEPTH, parseYamlSafe, yamlDepthProblem, YamlInputError } from "../yaml-lib.js";
 import { MeshError } from "../errors.js";
 import { EditError, applyEdits, editPieces } from "./yaml/edit.js";
 import { DEFAULT_STYLE, emitDocument, type EmitStyle } from "./yaml/emit.js";
@@ -149,6 +149,9 @@ export async function loadYamlLib(): Promise<void> {
 }
 
 function fullParse(text: string): { value: Json } | { error: string; offset: number } {
+  // Bounded before any parser (JSON.parse included: what follows it recurses) sees the text.
+  const deep = yamlDepthProblem(text);
+  if (deep) return { error: `nesting deeper than ${MAX_YAML_DEPTH} levels: mesh refuses such input`, offset: deep.offset };
   const t = text.trimStart();
   if (t.startsWith("{") || t.startsWith("[")) {
     try {
@@ -158,16 +161,12 @@ function fullParse(text: string): { value: Json } | { error: string; offset: num
     }
   }
   if (!yamlLib) throw new NeedYamlLib();
-  const doc = yamlLib.parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    return { error: e.message.split("\n")[0], offset: e.pos[0] };
-  }
   try {
-    return { value: doc.toJS({ maxAliasCount: 100 }) as Json };
+    // duplicate keys, collection keys, alias bombs and errors without excerpts: see parseYamlSafe
+    return { value: (parseYamlSafe(text, { merge: true, maxAliasCount: 100 }, yamlLib)[0] ?? null) as Json };
   } catch (err) {
-    const m = (err as Error).message;
-    return { error: /alias/i.test(m) ? "too many YAML aliases (an alias bomb?): refusing to expand them" : m, offset: 0 };
+    if (err instanceof YamlInputError) return { error: err.reason, offset: err.offset };
+    throw err;
   }
 }
 

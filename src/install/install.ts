@@ -106,6 +106,14 @@ async function settleIdentity(v: Values, req: ControlPlaneRequest): Promise<void
   const anchors = s(v.identityTrustAnchorsPEM);
   const crt = s(tls?.crtPEM);
   const key = s(tls?.keyPEM);
+  // A file given but empty is "empty", not "missing" (and never a reason to generate new credentials).
+  const given: [GivenFile | undefined, string, string][] = [
+    [req.files.trustAnchors, "trust anchors file", anchors],
+    [req.files.issuerCrt, "issuer certificate file", crt],
+    [req.files.issuerKey, "issuer key file", key],
+  ];
+  for (const [f, what, value] of given)
+    if (f && f.text.trim() === "" && value.trim() === "") throw new UsageError(`${what} "${f.path}" is empty`, "pass the file that holds the PEM data");
   if (anchors || crt || key) {
     const hint = "give --identity-trust-anchors-file, --identity-issuer-certificate-file and --identity-issuer-key-file together, or none of them to generate new ones";
     const missing = (what: string) => new UsageError(`identity credentials are incomplete: the ${what} is missing`, hint);

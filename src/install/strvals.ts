@@ -11,6 +11,7 @@
  * `--set-string` keeps every value a string; `--set-file` replaces each value by the contents
  * of the file it names.
  */
+import { sanitize } from "../output/sanitize.js";
 import { isTree, type Tree } from "./values.js";
 
 export type SetMode = "typed" | "string" | "file";
@@ -19,6 +20,9 @@ export type SetMode = "typed" | "string" | "file";
 export type ValueReader = (raw: string) => unknown;
 
 export class StrvalsError extends Error {}
+
+/** Input echoed in a message: printable and short (a key can be thousands of characters). */
+const q = (s: string) => sanitize(s, 60);
 
 const MAX_INDEX = 65536;
 const MAX_NESTING = 30;
@@ -76,11 +80,11 @@ class Parser {
     switch (stop) {
       case EOF:
         if (k === "") return false;
-        throw new StrvalsError(`key "${k}" has no value`);
+        throw new StrvalsError(`key "${q(k)}" has no value`);
       case "[": {
         const i = this.index();
         const current = data[k];
-        if (current !== undefined && !Array.isArray(current)) throw new StrvalsError(`key "${k}" is not a list`);
+        if (current !== undefined && !Array.isArray(current)) throw new StrvalsError(`key "${q(k)}" is not a list`);
         const { list, more } = this.listItem(current ? [...current] : [], i, nesting);
         set(data, k, list);
         return more;
@@ -99,16 +103,16 @@ class Parser {
         return true;
       }
       case ",":
-        throw new StrvalsError(`key "${k}" has no value (cannot end with ,)`);
+        throw new StrvalsError(`key "${q(k)}" has no value (cannot end with ,)`);
       default: {
         // "."
         if (nesting + 1 > MAX_NESTING) throw new StrvalsError(`value name nested level is greater than maximum supported nested level of ${MAX_NESTING}`);
         const current = data[k];
-        if (current !== undefined && !isTree(current)) throw new StrvalsError(`key "${k}" is not a map`);
+        if (current !== undefined && !isTree(current)) throw new StrvalsError(`key "${q(k)}" is not a map`);
         const inner: Tree = current ?? {};
         const more = this.key(inner, nesting + 1);
         if (Object.keys(inner).length === 0) {
-          if (more) throw new StrvalsError(`key map "${k}" has no value`);
+          if (more) throw new StrvalsError(`key map "${q(k)}" has no value`);
         } else set(data, k, inner);
         return more;
       }
@@ -117,7 +121,7 @@ class Parser {
 
   private index(): number {
     const { text, stop } = this.until("]");
-    if (stop === EOF || !/^[+-]?\d+$/.test(text)) throw new StrvalsError(`error parsing index: "${text}" is not an index`);
+    if (stop === EOF || !/^[+-]?\d+$/.test(text)) throw new StrvalsError(`error parsing index: "${q(text)}" is not an index`);
     const i = Number(text);
     if (i < 0) throw new StrvalsError(`negative ${i} index not allowed`);
     if (i > MAX_INDEX) throw new StrvalsError(`index of ${i} is greater than maximum supported index of ${MAX_INDEX}`);
@@ -126,7 +130,7 @@ class Parser {
 
   private listItem(list: unknown[], i: number, nesting: number): { list: unknown[]; more: boolean } {
     const { text, stop } = this.until("[.=");
-    if (text.length > 0) throw new StrvalsError(`unexpected data at end of array index: "${text}"`);
+    if (text.length > 0) throw new StrvalsError(`unexpected data at end of array index: "${q(text)}"`);
     switch (stop) {
       case EOF:
         return { list, more: false };

@@ -1,4 +1,5 @@
 import { UsageError } from "../errors.js";
+import { sanitize } from "../output/sanitize.js";
 import { parseSetInto, StrvalsError, typedValue } from "./strvals.js";
 import { isTree, mergeTrees, type Tree } from "./values.js";
 
@@ -46,7 +47,7 @@ export function mergeUserValues(opts: ValueOptions, readFile: ReadUserFile, pars
       try {
         parseSetInto(expr, base, read);
       } catch (err) {
-        if (err instanceof StrvalsError) throw new UsageError(`cannot parse ${flag} "${expr}": ${err.message}`);
+        if (err instanceof StrvalsError) throw new UsageError(`cannot parse ${flag} "${sanitize(expr, 100)}": ${err.message}`);
         throw err;
       }
     }

@@ -8,6 +8,7 @@
 import { isIP } from "node:net";
 import { isQuantity } from "../proxy/quantity.js";
 import { MeshError } from "../errors.js";
+import { sanitize } from "../output/sanitize.js";
 import { truthy, WEBHOOKS } from "./context.js";
 import { getPath, isTree, type Tree, type Values } from "./values.js";
 
@@ -20,36 +21,51 @@ const VERSION_HINT = "versions hold only letters, digits, '.' and '-'";
 const QUANTITY_HINT = "use a quantity such as 100m, 1, 64Mi or 1Gi";
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Integer fields of the values (paths), coerced from numeric strings. */
-const INTEGER_PATHS = [
-  "controllerReplicas",
-  "controllerUID",
-  "proxy.uid",
-  "proxy.cores",
-  "proxy.waitBeforeExitSeconds",
-  "proxy.ports.admin",
-  "proxy.ports.control",
-  "proxy.ports.inbound",
-  "proxy.ports.outbound",
-  "proxyInit.runAsUser",
-  "proxyInit.closeWaitTimeoutSecs",
-  "identity.kubeAPI.clientBurst",
+const INT32_MAX = 2147483647;
+const PORT: [number, number] = [1, 65535];
+/** Kubernetes' range of a user or group id (runAsUser). */
+const UID: [number, number] = [0, INT32_MAX];
+const COUNT: [number, number] = [0, INT32_MAX];
+
+/**
+ * Integer fields of the values (paths) and the range of the Kubernetes field (or flag) each
+ * becomes; numeric strings are coerced, anything else, and anything out of range, is an error.
+ */
+const INTEGER_PATHS: [path: string, range: [number, number]][] = [
+  ["controllerReplicas", COUNT],
+  ["controllerUID", UID],
+  ["proxy.uid", UID],
+  ["proxy.cores", COUNT],
+  ["proxy.waitBeforeExitSeconds", COUNT],
+  ["proxy.ports.admin", PORT],
+  ["proxy.ports.control", PORT],
+  ["proxy.ports.inbound", PORT],
+  ["proxy.ports.outbound", PORT],
+  ["proxyInit.runAsUser", UID],
+  ["proxyInit.closeWaitTimeoutSecs", COUNT],
+  ["identity.kubeAPI.clientBurst", COUNT],
 ];
+
+/** A value for a message: printable, one line, short (a --set value can be any length). */
+const shown = (x: unknown): string => sanitize(typeof x === "string" ? JSON.stringify(x) : String(JSON.stringify(x) ?? x), 60);
 
 const fail = (message: string, hint?: string): never => {
   throw new MeshError(message, hint);
 };
 
 function coerceIntegers(v: Values): void {
-  for (const path of INTEGER_PATHS) {
+  for (const [path, [min, max]] of INTEGER_PATHS) {
     const parts = path.split(".");
     const parent = getPath(v, parts.slice(0, -1).join(".")) ?? (parts.length === 1 ? v : undefined);
     const key = parts[parts.length - 1];
     if (!isTree(parent) || !(key in parent)) continue;
     const x = parent[key];
-    if (typeof x === "number" && Number.isInteger(x)) continue;
-    if (typeof x === "string" && /^[+-]?\d+$/.test(x.trim())) parent[key] = Number(x.trim());
-    else fail(`${path}: ${JSON.stringify(x)} is not an integer`);
+    let n: number;
+    if (typeof x === "number" && Number.isInteger(x)) n = x;
+    else if (typeof x === "string" && /^[+-]?\d+$/.test(x.trim())) n = Number(x.trim());
+    else return fail(`${path}: ${shown(x)} is not an integer`);
+    if (!Number.isSafeInteger(n) || n < min || n > max) fail(`${path}: ${shown(x)} is out of range (${min} to ${max})`, `set ${path} to an integer from ${min} to ${max}`);
+    parent[key] = n;
   }
 }
 

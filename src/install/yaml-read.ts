@@ -12,7 +12,7 @@ import { MeshError } from "../errors.js";
 
 /** Loads the `yaml` library for texts outside the fast subset (the CRD templates, users' values). */
 export { loadYaml as loadYamlLibrary, namedExports } from "../yaml-lib.js";
-import { loadedYaml } from "../yaml-lib.js";
+import { loadedYaml, parseYamlSafe, YamlInputError } from "../yaml-lib.js";
 
 class Unsupported extends Error {}
 
@@ -274,8 +274,21 @@ export function readYamlDocuments(text: string, what: string): unknown[] {
   if (fast) return fast;
   const library = loadedYaml();
   if (!library) throw new MeshError(`internal: ${what} needs the yaml library, which is not loaded`);
-  const docs = library.parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [docs];
-  for (const d of list) if (d.errors.length) throw new MeshError(`${what}: ${d.errors[0].message}`);
-  return list.map((d) => d.toJS({ maxAliasCount: -1 }) as unknown).filter((d) => d !== null);
+  try {
+    return parseYamlSafe(text, { maxAliasCount: -1 }, library).filter((d) => d !== null && d !== undefined);
+  } catch (err) {
+    if (err instanceof YamlInputError) throw new MeshError(`${what}: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * A user's values file (`-f`) as data: its first document, read as YAML 1.1 like Helm reads it,
+ * with the rules for hostile input (bounded nesting, duplicate keys found in linear time, no
+ * collection keys, errors that name a line instead of quoting the text). Needs loadYamlLibrary().
+ */
+export function parseValuesYaml(text: string): unknown {
+  const library = loadedYaml();
+  if (!library) throw new MeshError("internal: values files need the yaml library, which is not loaded");
+  return parseYamlSafe(text, { version: "1.1", merge: true }, library).find((d) => d !== null && d !== undefined) ?? null;
 }

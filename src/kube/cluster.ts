@@ -1,11 +1,15 @@
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from "node:https";
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from "node:http";
-import { createSecureContext } from "node:tls";
+import { dirname } from "node:path";
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { MeshError } from "../errors.js";
 import type { GlobalOptions } from "../deps.js";
 import { apiError, transportError, KubeApiError } from "./errors.js";
-import { readSimpleKubeconfig, type SimpleKubeconfig } from "./kubeconfig.js";
+import { sanitize } from "../output/sanitize.js";
+import { execPlugin, kubeconfigFiles, kubeconfigSecureContext, readKubeconfigFile, readSimpleKubeconfig, runExecPlugin, type ExecCredential, type KubeconfigOrigin, type SimpleKubeconfig } from "./kubeconfig.js";
+import { checkShape, listOf, SHAPES, type Shape } from "./shape.js";
 import type {
   AccessReviewStatus,
   APIService,
@@ -91,6 +95,13 @@ export interface ClusterApi extends Cluster {
   /** GET a path of a pod's port through the API server's pod proxy (`pods/proxy`), e.g. the proxy's `/metrics` on 4191. */
   podProxyText(namespace: string, pod: string, port: number | string, path: string): Promise<string>;
   /**
+   * GET a path and yield its body as it arrives, asking for gzip (`Accept-Encoding: gzip`) and
+   * decompressing it when the answer says `Content-Encoding: gzip`. Throws a KubeApiError for an
+   * HTTP error answer and a MeshError when the body is larger than `maxBytes` (decoded) or not
+   * valid gzip. Without a streaming transport, falls back to one buffered GET.
+   */
+  getStream(path: string, opts?: BodyStreamOptions): AsyncGenerator<Uint8Array, void, undefined>;
+  /**
    * GET a path whose answer is a stream of lines (`pods/log?follow=true`), yielding each line
    * (without its line break) as it arrives. Ends when the server ends the response, or quietly
    * when `signal` aborts; throws a MeshError when no byte arrives for `idleTimeoutMs`, when a
@@ -115,6 +126,8 @@ export interface ClusterApi extends Cluster {
 
   /** How many HTTP requests this cluster has sent. */
   requestCount(): number;
+  /** Bytes of answers received so far: as sent on the wire (compressed) and after decoding. */
+  bytesReceived?(): { wire: number; decoded: number };
   /** A view of the same cluster whose requests time out after `ms`. */
   withTimeout(ms: number): ClusterApi;
   /** Cancels requests still in flight and releases connections. */
@@ -128,6 +141,18 @@ export interface StreamOptions {
   idleTimeoutMs?: number;
   /** Longest line accepted (default 1 MiB). */
   maxLineBytes?: number;
+}
+
+export interface BodyStreamOptions {
+  signal?: AbortSignal;
+  /** Fail when the server sends nothing for this long (default: the cluster's request timeout). */
+  idleTimeoutMs?: number;
+  /** Most bytes of the decoded body (default MAX_BODY_BYTES). */
+  maxBytes?: number;
+  /** Ask for a gzip-compressed answer (default true). */
+  gzip?: boolean;
+  /** Called with the size of each chunk as received (before decompression). */
+  onWireBytes?: (n: number) => void;
 }
 
 export interface WatchOptions extends StreamOptions {
@@ -178,6 +203,8 @@ export interface TransportResponse {
 export interface StreamRequest {
   path: string;
   accept?: string;
+  /** `Accept-Encoding` to send (none by default: the body is then never compressed). */
+  acceptEncoding?: string;
   /** Fail when the connection is silent this long; 0: never. */
   idleTimeoutMs: number;
   signal?: AbortSignal;
@@ -185,6 +212,8 @@ export interface StreamRequest {
 
 export interface StreamResponse {
   status: number;
+  /** The answer's `Content-Encoding` header, lower-cased (e.g. `gzip`), if any. */
+  contentEncoding?: string;
   /** The body's chunks as they arrive; a failure while reading throws a MeshError. */
   body: AsyncIterable<Uint8Array>;
   /** Stops reading and closes the connection (idempotent). */
@@ -225,13 +254,18 @@ export function clusterApi(c: Cluster): ClusterApi {
 
 /** Loads the kubeconfig named by the global flags (or $KUBECONFIG, or ~/.kube/config) with client-node. */
 export async function loadKubeConfig(g: Pick<GlobalOptions, "kubeconfig" | "context">): Promise<KubeConfig> {
+  // Every file is parsed by mesh first: an empty file, a syntax error or a hostile nesting gets a
+  // message naming the file and line, never client-node's (which quotes the text around it).
+  for (const file of kubeconfigFiles(g, process.env)) readKubeconfigFile(file);
   const { KubeConfig } = await import("@kubernetes/client-node");
   const kc = new KubeConfig();
   try {
     if (g.kubeconfig) kc.loadFromFile(g.kubeconfig);
     else kc.loadFromDefault();
   } catch (err) {
-    throw new MeshError(`cannot load kubeconfig${g.kubeconfig ? ` ${g.kubeconfig}` : ""}: ${(err as Error).message}`, "pass a valid file with --kubeconfig or set KUBECONFIG", 1, err);
+    const e = err as Error & { reason?: string };
+    const why = sanitize(typeof e.reason === "string" ? e.reason : String(e.message).split("\n")[0], 200);
+    throw new MeshError(`cannot load kubeconfig${g.kubeconfig ? ` ${g.kubeconfig}` : ""}: ${why}`, "pass a valid file with --kubeconfig or set KUBECONFIG", 1, err);
   }
   if (g.context) {
     if (!kc.getContexts().some((c) => c.name === g.context))
@@ -263,10 +297,12 @@ export async function connect(g: GlobalOptions, opts: ConnectOptions = {}): Prom
   const kc = await loadKubeConfig(g);
   const server = kc.getCurrentCluster()!.server;
   const url = parseServer(server);
-  return new RestCluster(server, httpTransport(clientNodeOptions(kc, url), url, g, opts.maxBodyBytes), timeout);
+  return new RestCluster(server, httpTransport(clientNodeOptions(kc, url, kubeconfigFiles(g, process.env)), url, g, opts.maxBodyBytes), timeout);
 }
 
 const enc = encodeURIComponent;
+/** What getJson accepts without a shape: any JSON object. */
+const SHAPES_ANY_MAP: Shape = { fields: {} };
 const query = (selector?: string) => (selector ? `?labelSelector=${enc(selector)}` : "");
 const core = (namespace: string | undefined, resource: string) => (namespace ? `/api/v1/namespaces/${enc(namespace)}/${resource}` : `/api/v1/${resource}`);
 const grouped = (gv: string, namespace: string | undefined, resource: string) => (namespace ? `/apis/${gv}/namespaces/${enc(namespace)}/${resource}` : `/apis/${gv}/${resource}`);
@@ -284,19 +320,23 @@ export function resourcePath(obj: KubeObject): string {
 
 /** The Cluster interface over any transport: the real HTTPS one, or an in-memory fake in tests. */
 export class RestCluster implements ClusterApi {
-  private count = { n: 0 };
+  private count = { n: 0, wire: 0, decoded: 0 };
 
   constructor(
     readonly server: string,
     private readonly transport: Transport,
     private readonly timeoutMs = 30_000,
-    shared?: { n: number },
+    shared?: { n: number; wire: number; decoded: number },
   ) {
     if (shared) this.count = shared;
   }
 
   requestCount(): number {
     return this.count.n;
+  }
+
+  bytesReceived(): { wire: number; decoded: number } {
+    return { wire: this.count.wire, decoded: this.count.decoded };
   }
 
   withTimeout(ms: number): ClusterApi {
@@ -311,6 +351,9 @@ export class RestCluster implements ClusterApi {
     for (let attempt = 1; ; attempt++) {
       this.count.n++;
       const res = await this.transport({ method, path, body, accept, timeoutMs: this.timeoutMs });
+      const n = Buffer.byteLength(res.body);
+      this.count.wire += n;
+      this.count.decoded += n;
       if (res.status >= 200 && res.status < 300) return res.body;
       // 429 is the API server asking to come back (a CRD's storage still initialising, priority and
       // fairness shedding load); client-go retries it after Retry-After (1 s), and so does mesh,
@@ -323,22 +366,34 @@ export class RestCluster implements ClusterApi {
     }
   }
 
-  async getJson<T>(path: string): Promise<T | undefined> {
+  /**
+   * GET a path as JSON; undefined on 404. The answer must be a JSON object (a map) and, when
+   * `shape` is given, fit it: anything else is a ShapeError naming the request. Every typed getter
+   * reads through here, so a server's wrong shapes stop at this one place.
+   */
+  async getJson<T>(path: string, shape: Shape = SHAPES_ANY_MAP): Promise<T | undefined> {
+    let text: string;
     try {
-      return JSON.parse(await this.send("GET", path)) as T;
+      text = await this.send("GET", path);
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 404) return undefined;
-      if (err instanceof SyntaxError) throw new MeshError(`the API server sent invalid JSON for GET ${path}`, "is the server in your kubeconfig a Kubernetes API server?", 1, err);
       throw err;
     }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new MeshError(`the API server sent invalid JSON for GET ${path.split("?")[0]}`, "is the server in your kubeconfig a Kubernetes API server?", 1, err);
+    }
+    return checkShape<T>(parsed, shape, "GET", path);
   }
 
   getText(path: string): Promise<string> {
     return this.send("GET", path, undefined, "*/*");
   }
 
-  private async list<T>(path: string): Promise<T[]> {
-    const list = await this.getJson<List<T>>(path);
+  private async list<T>(path: string, item: Shape = SHAPES.object): Promise<T[]> {
+    const list = await this.getJson<List<T>>(path, listOf(item));
     if (!list) throw apiError(404, "GET", path, `the server could not find the requested resource (${path})`);
     return list.items ?? [];
   }
@@ -351,88 +406,88 @@ export class RestCluster implements ClusterApi {
   }
 
   async serverVersion(): Promise<ServerVersion> {
-    const v = await this.getJson<ServerVersion>("/version");
+    const v = await this.getJson<ServerVersion>("/version", SHAPES.serverVersion);
     if (!v || typeof v.gitVersion !== "string") throw new MeshError(`the API server at ${this.server} did not report its version`, "is the server in your kubeconfig a Kubernetes API server?");
     return v;
   }
 
   getNamespace(name: string) {
-    return this.getJson<Namespace>(`/api/v1/namespaces/${enc(name)}`);
+    return this.getJson<Namespace>(`/api/v1/namespaces/${enc(name)}`, SHAPES.namespace);
   }
   listNamespaces(selector?: string) {
-    return this.list<Namespace>(`/api/v1/namespaces${query(selector)}`);
+    return this.list<Namespace>(`/api/v1/namespaces${query(selector)}`, SHAPES.namespace);
   }
   listPods(namespace?: string, selector?: string) {
-    return this.list<Pod>(core(namespace, "pods") + query(selector));
+    return this.list<Pod>(core(namespace, "pods") + query(selector), SHAPES.pod);
   }
   listServices(namespace?: string, selector?: string) {
-    return this.list<Service>(core(namespace, "services") + query(selector));
+    return this.list<Service>(core(namespace, "services") + query(selector), SHAPES.service);
   }
   listEndpoints(namespace?: string) {
-    return this.list<Endpoints>(core(namespace, "endpoints"));
+    return this.list<Endpoints>(core(namespace, "endpoints"), SHAPES.endpoints);
   }
   listReplicaSets(namespace: string) {
-    return this.list<ReplicaSet>(grouped("apps/v1", namespace, "replicasets"));
+    return this.list<ReplicaSet>(grouped("apps/v1", namespace, "replicasets"), SHAPES.replicaSet);
   }
   getDeployment(namespace: string, name: string) {
-    return this.getJson<Deployment>(`${grouped("apps/v1", namespace, "deployments")}/${enc(name)}`);
+    return this.getJson<Deployment>(`${grouped("apps/v1", namespace, "deployments")}/${enc(name)}`, SHAPES.deployment);
   }
   getDaemonSet(namespace: string, name: string) {
-    return this.getJson<DaemonSet>(`${grouped("apps/v1", namespace, "daemonsets")}/${enc(name)}`);
+    return this.getJson<DaemonSet>(`${grouped("apps/v1", namespace, "daemonsets")}/${enc(name)}`, SHAPES.daemonSet);
   }
   listServiceAccounts(namespace: string, selector?: string) {
     return this.list<KubeObject>(core(namespace, "serviceaccounts") + query(selector));
   }
   getServiceAccount(namespace: string, name: string) {
-    return this.getJson<KubeObject>(`${core(namespace, "serviceaccounts")}/${enc(name)}`);
+    return this.getJson<KubeObject>(`${core(namespace, "serviceaccounts")}/${enc(name)}`, SHAPES.object);
   }
   getConfigMap(namespace: string, name: string) {
-    return this.getJson<ConfigMap>(`${core(namespace, "configmaps")}/${enc(name)}`);
+    return this.getJson<ConfigMap>(`${core(namespace, "configmaps")}/${enc(name)}`, SHAPES.configMap);
   }
   listConfigMaps(namespace: string, selector?: string) {
-    return this.list<ConfigMap>(core(namespace, "configmaps") + query(selector));
+    return this.list<ConfigMap>(core(namespace, "configmaps") + query(selector), SHAPES.configMap);
   }
   getSecret(namespace: string, name: string) {
-    return this.getJson<Secret>(`${core(namespace, "secrets")}/${enc(name)}`);
+    return this.getJson<Secret>(`${core(namespace, "secrets")}/${enc(name)}`, SHAPES.secret);
   }
   listNodes() {
-    return this.list<Node>("/api/v1/nodes");
+    return this.list<Node>("/api/v1/nodes", SHAPES.node);
   }
   listClusterRoles(selector?: string) {
     return this.list<KubeObject>(`/apis/rbac.authorization.k8s.io/v1/clusterroles${query(selector)}`);
   }
   getClusterRole(name: string) {
-    return this.getJson<KubeObject>(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${enc(name)}`);
+    return this.getJson<KubeObject>(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${enc(name)}`, SHAPES.object);
   }
   listClusterRoleBindings(selector?: string) {
     return this.list<KubeObject>(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings${query(selector)}`);
   }
   getClusterRoleBinding(name: string) {
-    return this.getJson<KubeObject>(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${enc(name)}`);
+    return this.getJson<KubeObject>(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${enc(name)}`, SHAPES.object);
   }
   getCustomResourceDefinition(name: string) {
-    return this.getJson<CustomResourceDefinition>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${enc(name)}`);
+    return this.getJson<CustomResourceDefinition>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${enc(name)}`, SHAPES.customResourceDefinition);
   }
   listCustomResourceDefinitions(selector?: string) {
-    return this.list<CustomResourceDefinition>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions${query(selector)}`);
+    return this.list<CustomResourceDefinition>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions${query(selector)}`, SHAPES.customResourceDefinition);
   }
   listMutatingWebhookConfigurations(selector?: string) {
-    return this.list<WebhookConfiguration>(`/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations${query(selector)}`);
+    return this.list<WebhookConfiguration>(`/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations${query(selector)}`, SHAPES.webhookConfiguration);
   }
   getMutatingWebhookConfiguration(name: string) {
-    return this.getJson<WebhookConfiguration>(`/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${enc(name)}`);
+    return this.getJson<WebhookConfiguration>(`/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${enc(name)}`, SHAPES.webhookConfiguration);
   }
   listValidatingWebhookConfigurations(selector?: string) {
-    return this.list<WebhookConfiguration>(`/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations${query(selector)}`);
+    return this.list<WebhookConfiguration>(`/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations${query(selector)}`, SHAPES.webhookConfiguration);
   }
   getValidatingWebhookConfiguration(name: string) {
-    return this.getJson<WebhookConfiguration>(`/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${enc(name)}`);
+    return this.getJson<WebhookConfiguration>(`/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${enc(name)}`, SHAPES.webhookConfiguration);
   }
   getAPIService(name: string) {
-    return this.getJson<APIService>(`/apis/apiregistration.k8s.io/v1/apiservices/${enc(name)}`);
+    return this.getJson<APIService>(`/apis/apiregistration.k8s.io/v1/apiservices/${enc(name)}`, SHAPES.apiService);
   }
   async listServiceProfiles(namespace?: string) {
-    const list = await this.getJson<List<ServiceProfile>>(grouped("linkerd.io/v1alpha2", namespace, "serviceprofiles"));
+    const list = await this.getJson<List<ServiceProfile>>(grouped("linkerd.io/v1alpha2", namespace, "serviceprofiles"), listOf(SHAPES.serviceProfile));
     return list ? (list.items ?? []) : undefined;
   }
 
@@ -447,8 +502,13 @@ export class RestCluster implements ClusterApi {
         throw new KubeApiError(403, "POST", path, `${err.message} (mesh needs "create" on selfsubjectaccessreviews.authorization.k8s.io to test permissions)`, err.hint);
       throw err;
     }
-    const parsed = JSON.parse(text) as { status?: AccessReviewStatus };
-    return parsed.status ?? { allowed: false };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new MeshError(`the API server sent invalid JSON for POST ${path}`, "is the server in your kubeconfig a Kubernetes API server?", 1, err);
+    }
+    return checkShape<{ status?: AccessReviewStatus }>(parsed, SHAPES.accessReview, "POST", path).status ?? { allowed: false };
   }
 
   async dryRunCreate(object: KubeObject): Promise<void> {
@@ -456,23 +516,60 @@ export class RestCluster implements ClusterApi {
   }
 
   podProxyText(namespace: string, pod: string, port: number | string, path: string): Promise<string> {
-    return this.getText(`/api/v1/namespaces/${enc(namespace)}/pods/${enc(pod)}:${port}/proxy${path.startsWith("/") ? path : `/${path}`}`);
+    return this.getText(podProxyPath(namespace, pod, port, path));
+  }
+
+  async *getStream(path: string, opts: BodyStreamOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+    const max = opts.maxBytes ?? MAX_BODY_BYTES;
+    const what = `GET ${path.split("?")[0]}`;
+    const tooBig = () => new MeshError(`the answer to ${what} is larger than ${formatBytes(max)}; mesh stops reading there`);
+    const stream = this.transport.stream;
+    if (!stream) {
+      const text = Buffer.from(await this.getText(path));
+      opts.onWireBytes?.(text.length);
+      if (text.length > max) throw tooBig();
+      yield text;
+      return;
+    }
+    this.count.n++;
+    const res = await stream({ path, accept: "*/*", acceptEncoding: opts.gzip === false ? undefined : "gzip", idleTimeoutMs: opts.idleTimeoutMs ?? this.timeoutMs, signal: opts.signal });
+    try {
+      if (res.status < 200 || res.status >= 300) throw apiError(res.status, "GET", path, await readCapped(res.body, MAX_ERROR_BODY_BYTES));
+      const count = this.count;
+      async function* wire(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of res.body) {
+          count.wire += chunk.length;
+          opts.onWireBytes?.(chunk.length);
+          yield chunk;
+        }
+      }
+      const decoded = res.contentEncoding === "gzip" || res.contentEncoding === "x-gzip" ? gunzipChunks(wire(), what) : wire();
+      let n = 0;
+      for await (const chunk of decoded) {
+        n += chunk.length;
+        this.count.decoded += chunk.length;
+        if (n > max) throw tooBig();
+        yield chunk;
+      }
+    } finally {
+      res.close();
+    }
   }
 
   listDeployments(namespace?: string, selector?: string) {
-    return this.list<Deployment>(grouped("apps/v1", namespace, "deployments") + query(selector));
+    return this.list<Deployment>(grouped("apps/v1", namespace, "deployments") + query(selector), SHAPES.deployment);
   }
   listStatefulSets(namespace?: string, selector?: string) {
-    return this.list<StatefulSet>(grouped("apps/v1", namespace, "statefulsets") + query(selector));
+    return this.list<StatefulSet>(grouped("apps/v1", namespace, "statefulsets") + query(selector), SHAPES.statefulSet);
   }
   listDaemonSets(namespace?: string, selector?: string) {
-    return this.list<DaemonSet>(grouped("apps/v1", namespace, "daemonsets") + query(selector));
+    return this.list<DaemonSet>(grouped("apps/v1", namespace, "daemonsets") + query(selector), SHAPES.daemonSet);
   }
   listReplicaSetsIn(namespace?: string, selector?: string) {
-    return this.list<ReplicaSet>(grouped("apps/v1", namespace, "replicasets") + query(selector));
+    return this.list<ReplicaSet>(grouped("apps/v1", namespace, "replicasets") + query(selector), SHAPES.replicaSet);
   }
   listJobs(namespace?: string, selector?: string) {
-    return this.list<Job>(grouped("batch/v1", namespace, "jobs") + query(selector));
+    return this.list<Job>(grouped("batch/v1", namespace, "jobs") + query(selector), SHAPES.job);
   }
   listCronJobs(namespace?: string, selector?: string) {
     // batch/v1 CronJob is served from Kubernetes 1.21; older servers have batch/v1beta1 only.
@@ -482,7 +579,7 @@ export class RestCluster implements ClusterApi {
     });
   }
   listReplicationControllers(namespace?: string, selector?: string) {
-    return this.list<ReplicationController>(core(namespace, "replicationcontrollers") + query(selector));
+    return this.list<ReplicationController>(core(namespace, "replicationcontrollers") + query(selector), SHAPES.replicationController);
   }
 
   async *streamLines(path: string, opts: StreamOptions = {}): AsyncGenerator<string, void, undefined> {
@@ -510,6 +607,8 @@ export class RestCluster implements ClusterApi {
         );
       for await (const chunk of res.body) {
         const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+        this.count.wire += buf.length;
+        this.count.decoded += buf.length;
         let start = 0;
         for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
           const piece = buf.subarray(start, nl);
@@ -559,6 +658,29 @@ export class RestCluster implements ClusterApi {
   }
 }
 
+export function podProxyPath(namespace: string, pod: string, port: number | string, path: string): string {
+  return `/api/v1/namespaces/${enc(namespace)}/pods/${enc(pod)}:${port}/proxy${path.startsWith("/") ? path : `/${path}`}`;
+}
+
+/** Decompresses a gzip body chunk by chunk; a corrupt body throws a MeshError. */
+export async function* gunzipChunks(body: AsyncIterable<Uint8Array>, what = "the answer"): AsyncGenerator<Uint8Array, void, undefined> {
+  const gunzip = createGunzip();
+  const source = Readable.from(body, { objectMode: false });
+  source.on("error", (e) => gunzip.destroy(e));
+  source.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (err) {
+    if (err instanceof MeshError) throw err;
+    const code = (err as { code?: string }).code ?? "";
+    if (code.startsWith("Z_")) throw new MeshError(`the answer to ${what} is not valid gzip (${(err as Error).message})`, undefined, 1, err);
+    throw err;
+  } finally {
+    source.destroy();
+    gunzip.destroy();
+  }
+}
+
 /** Reads at most `max` bytes of a body as text, then stops. */
 async function readCapped(body: AsyncIterable<Uint8Array>, max: number): Promise<string> {
   const chunks: Buffer[] = [];
@@ -578,49 +700,96 @@ function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-type BaseOptions = () => Promise<{ opts: RequestOptions; agent: HttpsAgent | HttpAgent }>;
+type Base = { opts: RequestOptions; agent: HttpsAgent | HttpAgent };
 
-/** TLS and credentials from a kubeconfig read without client-node. */
-function simpleOptions(k: SimpleKubeconfig, url: URL): BaseOptions {
-  // One TLS context for every connection: building one per socket (Node's default when `ca` is
-  // given) parses the CA again each time, which adds up over a run's parallel first requests.
-  const secureContext = url.protocol === "https:" ? createSecureContext({ ca: k.ca, cert: k.cert, key: k.key }) : undefined;
-  const tls = { secureContext, rejectUnauthorized: !k.insecure, servername: k.serverName };
-  const agent = url.protocol === "https:" ? new HttpsAgent({ ...tls, keepAlive: true, maxSockets: 64 }) : new HttpAgent({ keepAlive: true, maxSockets: 64 });
-  const result = Promise.resolve({ opts: { ...tls, headers: { ...k.headers } } as RequestOptions, agent });
-  return () => result;
+/**
+ * TLS and credentials of every request, resolved once per run (at the first request, which
+ * bounds an exec credential plugin by its timeout). `close` stops a plugin still running.
+ */
+interface BaseOptions {
+  get(timeoutMs: number): Promise<Base>;
+  close(): void;
 }
 
-/** TLS and credentials (tokens, client certificates, exec plugins) from client-node, resolved once per run. */
-function clientNodeOptions(kc: KubeConfig, url: URL): BaseOptions {
+/** TLS and credentials from a kubeconfig read without client-node (see kubeconfig.ts), exec plugins included. */
+function simpleOptions(k: SimpleKubeconfig, url: URL): BaseOptions {
   const isHttps = url.protocol === "https:";
-  let base: ReturnType<BaseOptions> | undefined;
-  return () =>
-    (base ??= (async () => {
-      const opts: RequestOptions = { headers: {} };
-      try {
-        await kc.applyToHTTPSOptions(opts);
-      } catch (err) {
-        // client-node refuses plain-HTTP servers unless TLS verification is skipped; the
-        // credentials it already applied are still good for an http:// server.
-        if (isHttps) throw new MeshError(`cannot use the kubeconfig credentials: ${(err as Error).message}`, "check the user entry of your kubeconfig context", 1, err);
-      }
-      const headers = (opts.headers ?? {}) as Record<string, string | string[]>;
-      if (opts.auth) {
-        headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
-        delete opts.auth;
-      }
-      opts.headers = headers;
-      const given = opts.agent as (HttpsAgent & { options?: object }) | undefined;
-      let agent: HttpsAgent | HttpAgent;
-      if (kc.getCurrentCluster()?.proxyUrl && given) agent = given; // a proxy agent: keep it
-      else {
-        const o = (given?.options ?? {}) as { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
-        const agentOptions = { ...o, ...(isHttps ? { secureContext: createSecureContext({ ca: o.ca, cert: o.cert, key: o.key }) } : {}), keepAlive: true, maxSockets: 64 };
-        agent = isHttps ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-      }
-      return { opts, agent };
-    })());
+  const stop = new AbortController();
+  const build = (cred?: ExecCredential): Base => {
+    const fromPlugin = Boolean(cred?.cert);
+    const origin: KubeconfigOrigin = fromPlugin ? { ...k.origin, fields: { ...k.origin.fields, cert: "clientCertificateData of its exec plugin", key: "clientKeyData of its exec plugin" } } : k.origin;
+    // One TLS context for every connection: building one per socket (Node's default when `ca` is
+    // given) parses the CA again each time, which adds up over a run's parallel first requests.
+    const secureContext = isHttps ? kubeconfigSecureContext({ ca: k.ca, cert: fromPlugin ? cred!.cert : k.cert, key: fromPlugin ? cred!.key : k.key }, origin) : undefined;
+    const tls = { secureContext, rejectUnauthorized: !k.insecure, servername: k.serverName };
+    const agent = isHttps ? new HttpsAgent({ ...tls, keepAlive: true, maxSockets: 64 }) : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+    const headers = { ...k.headers };
+    if (cred?.token) headers.Authorization = `Bearer ${cred.token}`;
+    return { opts: { ...tls, headers } as RequestOptions, agent };
+  };
+  // Without a plugin, bad TLS material fails connect() itself.
+  let base: Promise<Base> | undefined = k.exec ? undefined : Promise.resolve(build());
+  return {
+    get: (timeoutMs) => (base ??= runExecPlugin(k.exec!, { timeoutMs, signal: stop.signal }).then(build)),
+    close: () => stop.abort(),
+  };
+}
+
+/** TLS and credentials (tokens, client certificates, auth providers) from client-node; exec plugins run as in simpleOptions. */
+function clientNodeOptions(kc: KubeConfig, url: URL, files: string[]): BaseOptions {
+  const isHttps = url.protocol === "https:";
+  const stop = new AbortController();
+  let base: Promise<Base> | undefined;
+  const resolve = async (timeoutMs: number): Promise<Base> => {
+    const user = kc.getCurrentUser();
+    const origin: KubeconfigOrigin = { file: files.join(", ") || "(in-cluster)", cluster: sanitize(kc.getCurrentCluster()?.name ?? "", 80), user: sanitize(user?.name ?? "", 80), fields: {} };
+    if (user?.exec) {
+      // client-node would run the plugin without a time limit and send the request without
+      // credentials when it fails: mesh runs it itself, bounded, and reports its failure.
+      const cred = await runExecPlugin(execPlugin(user.exec, origin, files[0] ? dirname(files[0]) : process.cwd()), { timeoutMs, signal: stop.signal });
+      const replaced = {
+        ...user,
+        exec: undefined,
+        token: cred.token ?? user.token,
+        ...(cred.cert ? { certData: cred.cert.toString("base64"), certFile: undefined, keyData: cred.key!.toString("base64"), keyFile: undefined } : {}),
+      };
+      kc.users = kc.users.map((u) => (u === user ? replaced : u));
+    }
+    const opts: RequestOptions = { headers: {} };
+    try {
+      await kc.applyToHTTPSOptions(opts);
+    } catch (err) {
+      // client-node refuses plain-HTTP servers unless TLS verification is skipped; the
+      // credentials it already applied are still good for an http:// server.
+      if (isHttps) throw new MeshError(`cannot use the credentials of kubeconfig user "${origin.user}": ${sanitize(String((err as Error).message).split("\n")[0], 200)}`, "check the user entry of your kubeconfig context", 1, err);
+    }
+    const headers = (opts.headers ?? {}) as Record<string, string | string[]>;
+    if (opts.auth) {
+      headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
+      delete opts.auth;
+    }
+    opts.headers = headers;
+    const given = opts.agent as (HttpsAgent & { options?: object }) | undefined;
+    let agent: HttpsAgent | HttpAgent;
+    if (kc.getCurrentCluster()?.proxyUrl && given) agent = given; // a proxy agent: keep it
+    else {
+      const o = (given?.options ?? {}) as { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
+      const agentOptions = { ...o, ...(isHttps ? { secureContext: kubeconfigSecureContext({ ca: o.ca, cert: o.cert, key: o.key }, origin) } : {}), keepAlive: true, maxSockets: 64 };
+      agent = isHttps ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    }
+    return { opts, agent };
+  };
+  return { get: (timeoutMs) => (base ??= resolve(timeoutMs)), close: () => stop.abort() };
+}
+
+/** Credentials must arrive within the request's timeout too (an auth provider refreshing a token, say). */
+function withinTimeout(p: Promise<Base>, ms: number): Promise<Base> {
+  if (!(ms > 0)) return p;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new MeshError(`the kubeconfig credentials were not ready within ${ms % 1000 === 0 ? `${ms / 1000}s` : `${ms} ms`}`, "check the user entry of your kubeconfig context")), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** HTTPS (or HTTP) to the API server, with keep-alive connections, per-request timeouts and streamed GETs. */
@@ -635,12 +804,13 @@ function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions
   const code = (c: string, message = c) => Object.assign(new Error(message), { code: c });
 
   /** Starts a request; the caller adds the listeners. */
-  const open = async (method: string, path: string, accept: string, body?: string, contentType?: string): Promise<ClientRequest> => {
-    const base = await baseOptions();
+  const open = async (method: string, path: string, accept: string, body?: string, contentType?: string, acceptEncoding?: string, timeoutMs = 30_000): Promise<ClientRequest> => {
+    const base = await withinTimeout(baseOptions.get(timeoutMs), timeoutMs + 1000);
     agent = base.agent;
     const opts = { ...base.opts, agent: base.agent };
     const send = isHttps ? httpsRequest : httpRequest;
     const headers: Record<string, string | string[] | number> = { ...(opts.headers as Record<string, string>), ...impersonation, Accept: accept };
+    if (acceptEncoding) headers["Accept-Encoding"] = acceptEncoding;
     if (body !== undefined) {
       headers["Content-Type"] = contentType ?? "application/json";
       headers["Content-Length"] = Buffer.byteLength(body);
@@ -661,7 +831,7 @@ function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions
   const transport: Transport = async (req) => {
     const what = `${req.method} ${req.path.split("?")[0]}`;
     const maxBytes = req.maxBytes ?? maxBodyBytes;
-    const r = await open(req.method, req.path, req.accept ?? "application/json", req.body, req.contentType);
+    const r = await open(req.method, req.path, req.accept ?? "application/json", req.body, req.contentType, undefined, req.timeoutMs);
     return new Promise<TransportResponse>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => r.destroy(code("MESH_TIMEOUT")), req.timeoutMs);
@@ -715,7 +885,7 @@ function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions
     const { signal } = req;
     const aborted = () => transportError(code("MESH_ABORTED"), server, undefined, what);
     if (signal?.aborted) throw aborted();
-    const r = await open("GET", req.path, req.accept ?? "*/*");
+    const r = await open("GET", req.path, req.accept ?? "*/*", undefined, undefined, req.acceptEncoding, req.idleTimeoutMs || 30_000);
     const abort = () => r.destroy(code("MESH_ABORTED"));
     signal?.addEventListener("abort", abort, { once: true });
     // Idle, not total: the socket's inactivity timer restarts with every byte that arrives.
@@ -749,13 +919,15 @@ function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions
             close();
           }
         }
-        resolve({ status: res.statusCode ?? 0, body: body(), close });
+        const ce = res.headers["content-encoding"];
+        resolve({ status: res.statusCode ?? 0, contentEncoding: typeof ce === "string" ? ce.trim().toLowerCase() : undefined, body: body(), close });
       });
       r.end();
     });
   };
 
   transport.close = () => {
+    baseOptions.close();
     for (const r of active) r.destroy(code("MESH_ABORTED", "cancelled"));
     active.clear();
     agent?.destroy();

@@ -1,16 +1,25 @@
+import { spawn } from "node:child_process";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, isAbsolute, join } from "node:path";
-import { parse } from "yaml";
+import { createSecureContext, type SecureContext } from "node:tls";
+import * as yamlModule from "yaml";
 import { MeshError } from "../errors.js";
 import type { GlobalOptions } from "../deps.js";
+import { sanitize } from "../output/sanitize.js";
+import { namedExports, parseYamlSafe, YamlInputError } from "../yaml-lib.js";
 
 /**
- * The common kubeconfig shapes (one file; a token, token file, basic auth or client certificate;
- * a CA or insecure-skip-tls-verify), read without @kubernetes/client-node, whose bundle costs
- * more start-up time than a whole `mesh check` spends talking to the API server. Anything else
- * (several KUBECONFIG files, exec or auth-provider plugins, proxy-url, in-cluster config) is
- * left to client-node: `readSimpleKubeconfig` returns undefined for it.
+ * The common kubeconfig shapes (one file; a token, token file, basic auth, client certificate or
+ * exec credential plugin; a CA or insecure-skip-tls-verify), read without @kubernetes/client-node,
+ * whose bundle costs more start-up time than a whole `mesh check` spends talking to the API
+ * server. Anything else (several KUBECONFIG files, auth-provider plugins, proxy-url,
+ * impersonation, in-cluster config) is left to client-node: `readSimpleKubeconfig` returns
+ * undefined for it.
+ *
+ * A kubeconfig holds credentials, so no message here quotes its contents: errors name the file,
+ * the context, cluster or user entry and the field, and for YAML errors the line and column.
  */
 export interface SimpleKubeconfig {
   server: string;
@@ -20,20 +29,67 @@ export interface SimpleKubeconfig {
   cert?: Buffer;
   key?: Buffer;
   headers: Record<string, string>;
+  /** Where the entries came from, for messages. */
+  origin: KubeconfigOrigin;
+  /** The user's exec credential plugin, run when the first request needs credentials. */
+  exec?: ExecPlugin;
+}
+
+/** The file and entries a connection's settings came from, and which fields held the TLS material. */
+export interface KubeconfigOrigin {
+  file: string;
+  cluster: string;
+  user: string;
+  fields: { ca?: string; cert?: string; key?: string };
 }
 
 type Tree = Record<string, unknown>;
 const isTree = (v: unknown): v is Tree => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The file client-node would read first, if exactly one is involved. */
-function kubeconfigFile(g: Pick<GlobalOptions, "kubeconfig">, env: NodeJS.ProcessEnv): string | undefined {
-  if (g.kubeconfig) return g.kubeconfig;
+/** A name from the file, for messages: one printable line, short. */
+const shown = (s: unknown) => sanitize(String(s ?? ""), 80);
+
+/** The files client-node would read, in order (KUBECONFIG's list, or ~/.kube/config when it exists). */
+export function kubeconfigFiles(g: Pick<GlobalOptions, "kubeconfig">, env: NodeJS.ProcessEnv): string[] {
+  if (g.kubeconfig) return [g.kubeconfig];
   const list = (env.KUBECONFIG ?? "").split(delimiter).filter(Boolean);
-  if (list.length > 1) return undefined;
-  if (list.length === 1) return list[0];
+  if (list.length) return list;
   const home = env.HOME || homedir();
   const def = join(home, ".kube", "config");
-  return existsSync(def) ? def : undefined;
+  return existsSync(def) ? [def] : [];
+}
+
+const FIX_HINT = "fix the file, or pass another with --kubeconfig (mesh never prints a kubeconfig's contents: it holds credentials)";
+
+/**
+ * Reads and parses one kubeconfig file. Throws a MeshError naming the file (and for a syntax
+ * error the line and column, never the text) when it cannot be read, is empty, is not YAML or
+ * is not a map.
+ */
+export function readKubeconfigFile(file: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : sanitize((err as Error).message);
+    throw new MeshError(`cannot load kubeconfig ${file}: ${why}`, "pass a valid file with --kubeconfig or set KUBECONFIG", 1, err);
+  }
+  let docs: unknown[];
+  try {
+    docs = parseYamlSafe(text, {}, namedExports(yamlModule));
+  } catch (err) {
+    if (err instanceof YamlInputError) throw new MeshError(`kubeconfig ${file} is not valid YAML: ${err.reason} at line ${err.line}, column ${err.col}`, FIX_HINT, 1, err);
+    throw err;
+  }
+  const doc = docs.find((d) => d !== null && d !== undefined);
+  if (doc === undefined) throw new MeshError(`kubeconfig ${file} is empty`, "pass a kubeconfig with a cluster, a user and a context (--kubeconfig or KUBECONFIG)");
+  if (!isTree(doc)) throw new MeshError(`kubeconfig ${file} is not a kubeconfig: it holds ${Array.isArray(doc) ? "a list" : "a single value"}, not a map of clusters, users and contexts`, FIX_HINT);
+  for (const key of ["clusters", "users", "contexts"]) {
+    const v = doc[key];
+    if (v !== undefined && v !== null && !Array.isArray(v)) throw new MeshError(`kubeconfig ${file} is not a kubeconfig: its "${key}" is not a list`, FIX_HINT);
+  }
+  return doc;
 }
 
 function named(list: unknown, name: string, field: string): Tree | undefined {
@@ -43,47 +99,265 @@ function named(list: unknown, name: string, field: string): Tree | undefined {
 }
 
 export function readSimpleKubeconfig(g: Pick<GlobalOptions, "kubeconfig" | "context">, env: NodeJS.ProcessEnv = process.env): SimpleKubeconfig | undefined {
-  const file = kubeconfigFile(g, env);
-  if (!file) return undefined;
-  let doc: unknown;
-  try {
-    doc = parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new MeshError(`cannot load kubeconfig ${file}: ${(err as Error).message}`, "pass a valid file with --kubeconfig or set KUBECONFIG", 1, err);
-  }
-  if (!isTree(doc)) return undefined;
+  const files = kubeconfigFiles(g, env);
+  if (files.length !== 1) return undefined;
+  const file = files[0];
+  const doc = readKubeconfigFile(file);
   const contextName = g.context ?? (typeof doc["current-context"] === "string" ? doc["current-context"] : "");
   const context = named(doc.contexts, contextName, "context");
   if (g.context && !context) {
-    const names = Array.isArray(doc.contexts) ? doc.contexts.filter(isTree).map((c) => String(c.name)) : [];
-    throw new MeshError(`context "${g.context}" not found in kubeconfig`, `available contexts: ${names.join(", ") || "none"}`);
+    const names = Array.isArray(doc.contexts) ? doc.contexts.filter(isTree).map((c) => shown(c.name)) : [];
+    throw new MeshError(`context "${shown(g.context)}" not found in kubeconfig`, `available contexts: ${names.join(", ") || "none"}`);
   }
   if (!context) return undefined;
-  const cluster = named(doc.clusters, String(context.cluster ?? ""), "cluster");
-  const user = named(doc.users, String(context.user ?? ""), "user") ?? {};
+  const clusterName = String(context.cluster ?? "");
+  const userName = String(context.user ?? "");
+  const cluster = named(doc.clusters, clusterName, "cluster");
+  const user = named(doc.users, userName, "user") ?? {};
   if (!cluster || typeof cluster.server !== "string") return undefined;
-  if (cluster["proxy-url"] || user.exec || user["auth-provider"] || user.impersonate || user["impersonate-groups"]) return undefined;
+  if (cluster["proxy-url"] || user["auth-provider"] || user.impersonate || user["impersonate-groups"]) return undefined;
   const base = dirname(file);
-  const read = (data: unknown, path: unknown): Buffer | undefined => {
-    if (typeof data === "string" && data) return Buffer.from(data, "base64");
-    if (typeof path === "string" && path) return readFileSync(isAbsolute(path) ? path : join(base, path));
+  const origin: KubeconfigOrigin = { file, cluster: shown(clusterName), user: shown(userName), fields: {} };
+  const where = (entry: "cluster" | "user", field: string) => `${field} of ${entry} "${entry === "cluster" ? origin.cluster : origin.user}" in kubeconfig ${file}`;
+  const read = (entry: "cluster" | "user", dataField: string, pathField: string, slot: keyof KubeconfigOrigin["fields"]): Buffer | undefined => {
+    const data = (entry === "cluster" ? cluster : user)[dataField];
+    const path = (entry === "cluster" ? cluster : user)[pathField];
+    if (typeof data === "string" && data) {
+      origin.fields[slot] = dataField;
+      if (!/^[A-Za-z0-9+/=\s_-]*$/.test(data)) throw new MeshError(`${where(entry, dataField)} is not base64`, "it holds the PEM file base64-encoded: `base64 -w0 file.pem`");
+      return Buffer.from(data, "base64");
+    }
+    if (typeof path === "string" && path) {
+      origin.fields[slot] = pathField;
+      const p = isAbsolute(path) ? path : join(base, path);
+      try {
+        return readFileSync(p);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new MeshError(`cannot read ${p}, the ${where(entry, pathField)}: ${code === "ENOENT" ? "no such file" : sanitize((err as Error).message)}`, "check the files your kubeconfig refers to", 1, err);
+      }
+    }
     return undefined;
   };
-  try {
-    const headers: Record<string, string> = {};
-    const token = typeof user.token === "string" && user.token ? user.token : typeof user.tokenFile === "string" ? readFileSync(isAbsolute(user.tokenFile) ? user.tokenFile : join(base, user.tokenFile), "utf8").trim() : "";
-    if (token) headers.Authorization = `Bearer ${token}`;
-    else if (typeof user.username === "string" && user.username) headers.Authorization = `Basic ${Buffer.from(`${user.username}:${String(user.password ?? "")}`).toString("base64")}`;
-    return {
-      server: cluster.server,
-      ca: read(cluster["certificate-authority-data"], cluster["certificate-authority"]),
-      insecure: cluster["insecure-skip-tls-verify"] === true,
-      serverName: typeof cluster["tls-server-name"] === "string" ? cluster["tls-server-name"] : undefined,
-      cert: read(user["client-certificate-data"], user["client-certificate"]),
-      key: read(user["client-key-data"], user["client-key"]),
-      headers,
-    };
-  } catch (err) {
-    throw new MeshError(`cannot load kubeconfig ${file}: ${(err as Error).message}`, "check the files your kubeconfig refers to", 1, err);
+  const headers: Record<string, string> = {};
+  let token = typeof user.token === "string" && user.token ? user.token : "";
+  if (!token && typeof user.tokenFile === "string" && user.tokenFile) {
+    const p = isAbsolute(user.tokenFile) ? user.tokenFile : join(base, user.tokenFile);
+    try {
+      token = readFileSync(p, "utf8").trim();
+    } catch (err) {
+      throw new MeshError(`cannot read ${p}, the ${where("user", "tokenFile")}`, "check the files your kubeconfig refers to", 1, err);
+    }
   }
+  if (token) headers.Authorization = `Bearer ${token}`;
+  else if (typeof user.username === "string" && user.username) headers.Authorization = `Basic ${Buffer.from(`${user.username}:${String(user.password ?? "")}`).toString("base64")}`;
+  const exec = user.exec === undefined || user.exec === null ? undefined : execPlugin(user.exec, origin, base);
+  return {
+    server: cluster.server,
+    ca: read("cluster", "certificate-authority-data", "certificate-authority", "ca"),
+    insecure: cluster["insecure-skip-tls-verify"] === true,
+    serverName: typeof cluster["tls-server-name"] === "string" ? cluster["tls-server-name"] : undefined,
+    cert: read("user", "client-certificate-data", "client-certificate", "cert"),
+    key: read("user", "client-key-data", "client-key", "key"),
+    headers,
+    origin,
+    exec: exec && { ...exec, cluster: { server: cluster.server, caData: typeof cluster["certificate-authority-data"] === "string" ? cluster["certificate-authority-data"] : undefined, insecure: cluster["insecure-skip-tls-verify"] === true, serverName: typeof cluster["tls-server-name"] === "string" ? cluster["tls-server-name"] : undefined } },
+  };
+}
+
+// ---- TLS material ----------------------------------------------------------------------------
+
+/**
+ * The TLS context of a connection, built once. When OpenSSL rejects the material, the error says
+ * which kubeconfig entry and field is wrong instead of OpenSSL's own words
+ * (`error:1E08010C:DECODER routines::unsupported`, `key values mismatch`).
+ */
+export function kubeconfigSecureContext(m: { ca?: Buffer | string; cert?: Buffer | string; key?: Buffer | string }, origin: KubeconfigOrigin | undefined): SecureContext {
+  // OpenSSL skips what is not PEM in a CA bundle without a word: then no server would verify.
+  if (m.ca !== undefined && !certificateParses(m.ca)) throw tlsMaterialError(m, origin, undefined, true);
+  try {
+    return createSecureContext({ ca: m.ca, cert: m.cert, key: m.key });
+  } catch (err) {
+    throw tlsMaterialError(m, origin, err);
+  }
+}
+
+function certificateParses(pem: Buffer | string): boolean {
+  try {
+    new X509Certificate(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function tlsMaterialError(m: { ca?: Buffer | string; cert?: Buffer | string; key?: Buffer | string }, origin: KubeconfigOrigin | undefined, err: unknown, badCa = false): MeshError {
+  const o = origin ?? { file: "", cluster: "", user: "", fields: {} };
+  const inFile = o.file ? ` in kubeconfig ${o.file}` : "";
+  const userField = (slot: "cert" | "key", fallback: string) => `${o.fields[slot] ?? fallback} of user${o.user ? ` "${o.user}"` : ""}${inFile}`;
+  const hint = "fix the user entry of your kubeconfig context, or log in again to get new credentials";
+  if (m.ca !== undefined) {
+    try {
+      if (badCa) throw new Error("not a certificate");
+      createSecureContext({ ca: m.ca });
+    } catch {
+      return new MeshError(`${o.fields.ca ?? "certificate-authority-data"} of cluster${o.cluster ? ` "${o.cluster}"` : ""}${inFile} is not a PEM certificate`, "fix the cluster entry of your kubeconfig context", 1, err);
+    }
+  }
+  if (m.cert !== undefined && m.key === undefined) return new MeshError(`user${o.user ? ` "${o.user}"` : ""}${inFile} has a client certificate but no client key`, hint, 1, err);
+  if (m.key !== undefined && m.cert === undefined) return new MeshError(`user${o.user ? ` "${o.user}"` : ""}${inFile} has a client key but no client certificate`, hint, 1, err);
+  if (m.key !== undefined) {
+    try {
+      createPrivateKey(m.key);
+    } catch {
+      return new MeshError(`${userField("key", "client-key-data")} is not a PEM private key (or it is encrypted)`, hint, 1, err);
+    }
+  }
+  if (m.cert !== undefined) {
+    try {
+      new X509Certificate(m.cert);
+    } catch {
+      return new MeshError(`${userField("cert", "client-certificate-data")} is not a PEM certificate`, hint, 1, err);
+    }
+  }
+  if (/mismatch/i.test((err as Error)?.message ?? ""))
+    return new MeshError(`${userField("key", "client-key-data")} does not match its ${o.fields.cert ?? "client-certificate-data"}`, hint, 1, err);
+  return new MeshError(`the TLS material of user${o.user ? ` "${o.user}"` : ""}${inFile} is not usable`, hint, 1, err);
+}
+
+// ---- exec credential plugins -----------------------------------------------------------------
+
+/** A user's `exec` entry: the plugin kubectl runs to get credentials. */
+export interface ExecPlugin {
+  command: string;
+  args: string[];
+  env: { name: string; value: string }[];
+  apiVersion: string;
+  installHint?: string;
+  provideClusterInfo: boolean;
+  /** The kubeconfig's directory: a relative command with a path separator is resolved from it. */
+  dir: string;
+  origin: KubeconfigOrigin;
+  cluster?: { server: string; caData?: string; insecure: boolean; serverName?: string };
+}
+
+/** What a plugin answered. */
+export interface ExecCredential {
+  token?: string;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+/** Most bytes of a plugin's output read (an ExecCredential is a few KiB). */
+const MAX_PLUGIN_OUTPUT = 1024 * 1024;
+
+/** Parses a user's `exec` entry; throws a MeshError naming the user for a malformed one. */
+export function execPlugin(exec: unknown, origin: KubeconfigOrigin, dir: string): ExecPlugin {
+  const bad = (what: string) => new MeshError(`the exec entry of user "${origin.user}" in kubeconfig ${origin.file} ${what}`, FIX_HINT);
+  if (!isTree(exec)) throw bad("is not a map");
+  if (typeof exec.command !== "string" || !exec.command) throw bad("has no command");
+  const args = exec.args ?? [];
+  if (!Array.isArray(args) || !args.every((a) => typeof a === "string" || typeof a === "number" || typeof a === "boolean")) throw bad("has args that are not a list of strings");
+  const env = exec.env ?? [];
+  if (!Array.isArray(env) || !env.every((e) => isTree(e) && typeof e.name === "string")) throw bad("has env that is not a list of name/value pairs");
+  return {
+    command: exec.command,
+    args: args.map(String),
+    env: (env as Tree[]).map((e) => ({ name: String(e.name), value: e.value === undefined || e.value === null ? "" : String(e.value) })),
+    apiVersion: typeof exec.apiVersion === "string" && exec.apiVersion ? exec.apiVersion : "client.authentication.k8s.io/v1beta1",
+    installHint: typeof exec.installHint === "string" ? exec.installHint : undefined,
+    provideClusterInfo: exec.provideClusterInfo === true,
+    dir,
+    origin,
+  };
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms} ms`;
+}
+
+/**
+ * Runs an exec credential plugin (kubectl's protocol: KUBERNETES_EXEC_INFO in, an ExecCredential
+ * as JSON on stdout), bounded by `timeoutMs`: past it, or when `signal` aborts, the plugin is
+ * killed. A plugin that is missing, fails, is killed, or prints anything but an ExecCredential
+ * with credentials rejects with a MeshError naming the plugin and the kubeconfig user, with its
+ * exit status and the first line of its stderr (sanitised). The plugin gets no terminal.
+ */
+export function runExecPlugin(p: ExecPlugin, opts: { timeoutMs: number; env?: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<ExecCredential> {
+  const who = `the exec credential plugin "${shown(p.command)}" of kubeconfig user "${p.origin.user}"`;
+  const command = !isAbsolute(p.command) && /[\\/]/.test(p.command) ? join(p.dir, p.command) : p.command;
+  const info: Tree = { apiVersion: p.apiVersion, kind: "ExecCredential", spec: { interactive: false } };
+  if (p.provideClusterInfo && p.cluster)
+    (info.spec as Tree).cluster = {
+      server: p.cluster.server,
+      "certificate-authority-data": p.cluster.caData,
+      "insecure-skip-tls-verify": p.cluster.insecure || undefined,
+      "tls-server-name": p.cluster.serverName,
+    };
+  const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), KUBERNETES_EXEC_INFO: JSON.stringify(info) };
+  for (const e of p.env) env[e.name] = e.value;
+  return new Promise<ExecCredential>((resolve, reject) => {
+    let settled = false;
+    let child: ReturnType<typeof spawn>;
+    const stdout: Buffer[] = [];
+    let outBytes = 0;
+    let stderr = "";
+    const finish = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      f();
+    };
+    const fail = (message: string, hint?: string, cause?: unknown) => {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      finish(() => reject(new MeshError(message, hint ?? `run the plugin yourself to see what it needs; it belongs to user "${p.origin.user}" in ${p.origin.file}`, 1, cause)));
+    };
+    const onAbort = () => fail(`${who} was stopped: the command was cancelled`);
+    const timer = setTimeout(
+      () => fail(`${who} did not finish within ${formatMs(opts.timeoutMs)}; mesh stopped it`, "mesh runs credential plugins without a terminal: run it yourself (it may wait for an interactive login), then try again"),
+      opts.timeoutMs,
+    );
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      child = spawn(command, p.args, { env, stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
+    } catch (err) {
+      fail(`${who} cannot be started: ${sanitize((err as Error).message)}`, undefined, err);
+      return;
+    }
+    child.stdout!.on("data", (c: Buffer) => {
+      outBytes += c.length;
+      if (outBytes > MAX_PLUGIN_OUTPUT) return fail(`${who} printed more than ${MAX_PLUGIN_OUTPUT / 1024 / 1024} MiB; mesh stopped it`);
+      stdout.push(c);
+    });
+    child.stderr!.on("data", (c: Buffer) => {
+      if (stderr.length < 4096) stderr += c.toString("utf8");
+    });
+    child.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") fail(`${who} was not found`, p.installHint ? sanitize(p.installHint, 300) : `install it, or fix the command of user "${p.origin.user}" in ${p.origin.file}`, err);
+      else if (err.code === "EACCES") fail(`${who} cannot be run: permission denied`, undefined, err);
+      else fail(`${who} cannot be started: ${sanitize(err.message)}`, undefined, err);
+    });
+    child.on("close", (code, sig) => {
+      if (settled) return;
+      const firstLine = sanitize(stderr.split("\n").find((l) => l.trim()) ?? "", 200);
+      if (sig) return fail(`${who} was killed by ${sig}${firstLine ? `: ${firstLine}` : ""}`);
+      if (code !== 0) return fail(`${who} failed (exit status ${code})${firstLine ? `: ${firstLine}` : ""}`);
+      let cred: unknown;
+      try {
+        cred = JSON.parse(Buffer.concat(stdout).toString("utf8"));
+      } catch {
+        return fail(`${who} printed something other than an ExecCredential (not JSON)`);
+      }
+      const status = isTree(cred) ? cred.status : undefined;
+      if (!isTree(cred) || cred.kind !== "ExecCredential" || !isTree(status)) return fail(`${who} printed JSON that is not an ExecCredential with a status`);
+      const token = typeof status.token === "string" && status.token ? status.token : undefined;
+      const certPem = typeof status.clientCertificateData === "string" && status.clientCertificateData ? status.clientCertificateData : undefined;
+      const keyPem = typeof status.clientKeyData === "string" && status.clientKeyData ? status.clientKeyData : undefined;
+      if (Boolean(certPem) !== Boolean(keyPem)) return fail(`${who} printed an ExecCredential with ${certPem ? "a client certificate but no key" : "a client key but no certificate"}`);
+      if (!token && !certPem) return fail(`${who} printed an ExecCredential without a token or a client certificate`);
+      if (token && /[\r\n\0]/.test(token)) return fail(`${who} printed a token with line breaks or NUL characters`);
+      finish(() => resolve({ token, cert: certPem ? Buffer.from(certPem) : undefined, key: keyPem ? Buffer.from(keyPem) : undefined }));
+    });
+  });
 }

@@ -21,7 +21,7 @@ import {
   type DerNode,
 } from "./der.js";
 import { Oid, curveByOid, signatureAlgorithm, type CurveName, type SignatureAlgorithm } from "./oids.js";
-import { decodePem, encodePem } from "./pem.js";
+import { decodePem, encodePem, pemTypeForMessage } from "./pem.js";
 
 export interface PublicKeyInfo {
   /** Go's name of the algorithm (`ECDSA`, `RSA`, `Ed25519`), `unknown` otherwise. */
@@ -331,6 +331,23 @@ export function decodeCertificates(text: string): DecodedBundle {
     rest = next;
   }
   return { certificates };
+}
+
+/**
+ * The type of the first PEM block of `text` that is not a CERTIFICATE (e.g. `PRIVATE KEY`), if
+ * any. Linkerd stops reading a bundle at such a block and keeps the text verbatim, so a CA key
+ * pasted into a trust anchors file would be published in ConfigMaps: mesh refuses it.
+ */
+export { pemTypeForMessage };
+
+export function nonCertificateBlock(text: string): string | undefined {
+  let rest = text;
+  for (;;) {
+    const { block, rest: next } = decodePem(rest);
+    if (!block) return undefined;
+    if (block.type !== "CERTIFICATE") return pemTypeForMessage(block.type);
+    rest = next;
+  }
 }
 
 /** Go's wording of a bundle problem (`linkerd check` prints it). */

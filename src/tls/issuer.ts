@@ -10,6 +10,8 @@ import {
   certificateToPem,
   decodeCertificates,
   describeTrailing,
+  nonCertificateBlock,
+  pemTypeForMessage,
   serialString,
   type Certificate,
   type DecodedBundle,
@@ -79,10 +81,38 @@ export function bundleError(label: string, text: string, bundle: DecodedBundle):
   return undefined;
 }
 
+/**
+ * A certificate input (trust anchors, an issuer certificate) may hold CERTIFICATE blocks only:
+ * anything else, a private key above all, is refused, naming the input and the block.
+ */
+export function otherBlockError(label: string, text: string): MeshError | undefined {
+  const type = nonCertificateBlock(text);
+  if (type === undefined) return undefined;
+  return new MeshError(
+    `${label} holds a "${type}" PEM block; a certificate file may hold only CERTIFICATE blocks`,
+    type.includes("PRIVATE KEY")
+      ? "remove the key: it must stay secret, and everything in this file is published (the trust anchors land in ConfigMaps every pod can read)"
+      : "remove every block that is not a certificate",
+  );
+}
+
+/**
+ * Checks a trust anchors input on its own (`inject --manual --identity-trust-anchors-file`):
+ * not empty, PEM certificates only, each one parsable. Throws a MeshError naming `label`.
+ */
+export function checkTrustAnchorsPem(text: string, label: string): void {
+  const bundle = decodeCertificates(text);
+  const problem = bundleError(label, text, bundle);
+  if (problem) throw problem;
+  if (bundle.certificates.length === 0) throw noCertificateError(label, bundle);
+  const other = otherBlockError(label, text);
+  if (other) throw other;
+}
+
 export function noCertificateError(label: string, bundle: DecodedBundle): MeshError {
   if (bundle.stoppedAt) {
     return new MeshError(
-      `${label} holds no certificate: its first PEM block is "${bundle.stoppedAt}"`,
+      `${label} holds no certificate: its first PEM block is "${pemTypeForMessage(bundle.stoppedAt)}"`,
       bundle.stoppedAt.includes("PRIVATE KEY")
         ? "the certificate and key files may be swapped"
         : "certificates must come before any other PEM block",
@@ -198,7 +228,7 @@ export async function loadIssuerCredentials(input: {
 
   // Parse all three inputs first.
   const crtBundle = decodeCertificates(input.issuerCrtPem);
-  const crtProblem = bundleError(l.crt, input.issuerCrtPem, crtBundle);
+  const crtProblem = bundleError(l.crt, input.issuerCrtPem, crtBundle) ?? (crtBundle.certificates.length ? otherBlockError(l.crt, input.issuerCrtPem) : undefined);
   if (crtProblem) throw crtProblem;
   const issuer = crtBundle.certificates[0];
   if (!issuer) throw noCertificateError(l.crt, crtBundle);
@@ -213,7 +243,7 @@ export async function loadIssuerCredentials(input: {
   }
 
   const anchorBundle = decodeCertificates(input.trustAnchorsPem);
-  const anchorProblem = bundleError(l.anchors, input.trustAnchorsPem, anchorBundle);
+  const anchorProblem = bundleError(l.anchors, input.trustAnchorsPem, anchorBundle) ?? (anchorBundle.certificates.length ? otherBlockError(l.anchors, input.trustAnchorsPem) : undefined);
   if (anchorProblem) throw anchorProblem;
   const anchors = anchorBundle.certificates;
   if (anchors.length === 0) throw noCertificateError(l.anchors, anchorBundle);

@@ -27,7 +27,7 @@ import {
 } from "./der.js";
 import { Oid, curveByOid, curveOid, type CurveName } from "./oids.js";
 import type { PublicKeyInfo } from "./certificate.js";
-import { decodePem, encodePem } from "./pem.js";
+import { decodePem, encodePem, pemTypeForMessage } from "./pem.js";
 
 const subtle = webcrypto.subtle;
 
@@ -82,7 +82,7 @@ export function decodePrivateKey(text: string): PrivateKey {
       case "PRIVATE KEY":
         return parsePkcs8(block.bytes);
       default:
-        throw new KeyError("unsupported-block", `unsupported block type: '${block.type}'`);
+        throw new KeyError("unsupported-block", `unsupported block type: '${pemTypeForMessage(block.type)}'`);
     }
   } catch (e) {
     if (e instanceof DerError) throw new KeyError("malformed", `malformed ${block.type}: ${e.message}`);

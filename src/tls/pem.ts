@@ -92,3 +92,9 @@ export function encodePem(type: string, bytes: Uint8Array): string {
   for (let i = 0; i < b64.length; i += 64) out += b64.slice(i, i + 64) + "\n";
   return out + `-----END ${type}-----\n`;
 }
+
+/** A PEM block type for messages: printable and short (it comes from the input). */
+export function pemTypeForMessage(type: string): string {
+  const t = type.replace(/[\x00-\x1f\x7f-\x9f"]/g, "?");
+  return t.length > 40 ? `${t.slice(0, 40)}…` : t;
+}

@@ -89,14 +89,17 @@ JSON
   assert.equal(readFileSync(join(dir, "args"), "utf8"), "check --linkerd-namespace=linkerd --proxy=false --wait=5m0s --output=json\n");
 });
 
-test("when extension namespaces cannot be listed: Linkerd's error, no status line", async () => {
+// Linkerd aborts here ("failed to run extensions checks", no status line); mesh reports one failed
+// check and ends the run with its status line, whatever the server answered (issue 9).
+test("when extension namespaces cannot be listed: one failed check, then the status line", async () => {
   const api = fake(healthyCluster(), {
     intercept: (req: { path: string }) => (/^\/api\/v1\/namespaces(\?|$)/.test(req.path) ? { status: 500, body: '{"message":"boom"}' } : undefined),
   });
   const r = await run(["-o", "short"], api);
   assert.equal(r.code, 1);
-  assert.equal(r.stdout, "");
-  assert.equal(r.stderr, "error: Failed to run extensions checks: the API server answered 500 to GET /api/v1/namespaces: boom\n");
+  assert.match(r.stdout, /linkerd-extensions\n-+\n× can list the namespaces of Linkerd extensions\n    the API server answered 500 to GET \/api\/v1\/namespaces: boom\n/);
+  assert.match(r.stdout, /\nStatus check results are ×\n$/);
+  assert.equal(r.stderr, "");
 });
 
 test("an unreachable cluster: one failed check, the status line, no extension error", async () => {

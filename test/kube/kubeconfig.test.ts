@@ -38,7 +38,8 @@ ${more}`;
 test("token, CA data and TLS server name", () => {
   const ca = Buffer.from("-----BEGIN CERTIFICATE-----\n").toString("base64");
   const k = readSimpleKubeconfig({ kubeconfig: write(config(`    server: https://10.0.0.1:6443\n    certificate-authority-data: ${ca}\n    tls-server-name: api.example`, "    token: abc")) }, {});
-  assert.deepEqual({ ...k, ca: k?.ca?.toString() }, { server: "https://10.0.0.1:6443", ca: "-----BEGIN CERTIFICATE-----\n", insecure: false, serverName: "api.example", cert: undefined, key: undefined, headers: { Authorization: "Bearer abc" } });
+  assert.deepEqual({ ...k, ca: k?.ca?.toString(), origin: undefined }, { server: "https://10.0.0.1:6443", ca: "-----BEGIN CERTIFICATE-----\n", insecure: false, serverName: "api.example", cert: undefined, key: undefined, headers: { Authorization: "Bearer abc" }, origin: undefined, exec: undefined });
+  assert.deepEqual(k?.origin, { file: k?.origin.file, cluster: "c", user: "u", fields: { ca: "certificate-authority-data" } });
 });
 
 test("files are read relative to the kubeconfig; --context picks another user", () => {
@@ -57,8 +58,10 @@ test("basic auth", () => {
   assert.equal(k.headers.Authorization, `Basic ${Buffer.from("admin:pw").toString("base64")}`);
 });
 
-test("exec plugins, auth providers, proxies and merged KUBECONFIG lists are left to client-node", () => {
-  assert.equal(readSimpleKubeconfig({ kubeconfig: write(config("    server: https://h", "    exec:\n      command: aws")) }, {}), undefined);
+test("exec plugins are read here; auth providers, proxies and merged KUBECONFIG lists are left to client-node", () => {
+  const exec = readSimpleKubeconfig({ kubeconfig: write(config("    server: https://h", "    exec:\n      command: aws\n      args: [eks, get-token]")) }, {})!.exec;
+  assert.deepEqual([exec?.command, exec?.args, exec?.origin.user], ["aws", ["eks", "get-token"], "u"]);
+  assert.equal(readSimpleKubeconfig({ kubeconfig: write(config("    server: https://h", "    auth-provider:\n      name: oidc")) }, {}), undefined);
   assert.equal(readSimpleKubeconfig({ kubeconfig: write(config("    server: https://h\n    proxy-url: http://proxy:3128", "    token: t")) }, {}), undefined);
   assert.equal(readSimpleKubeconfig({}, { KUBECONFIG: "/a:/b", HOME: "/nonexistent" }), undefined);
   assert.equal(readSimpleKubeconfig({}, { HOME: "/nonexistent" }), undefined);
@@ -69,5 +72,5 @@ test("a missing context or an unreadable file is a MeshError naming it", () => {
   assert.throws(() => readSimpleKubeconfig({ kubeconfig: file, context: "nope" }, {}), (e: unknown) => e instanceof MeshError && e.message === 'context "nope" not found in kubeconfig' && e.hint === "available contexts: a, b");
   assert.throws(() => readSimpleKubeconfig({ kubeconfig: "/nonexistent/kubeconfig" }, {}), /cannot load kubeconfig \/nonexistent\/kubeconfig/);
   const missingCa = write(config("    server: https://h\n    certificate-authority: nope.crt", "    token: t"));
-  assert.throws(() => readSimpleKubeconfig({ kubeconfig: missingCa }, {}), /cannot load kubeconfig .*nope\.crt/);
+  assert.throws(() => readSimpleKubeconfig({ kubeconfig: missingCa }, {}), /cannot read .*nope\.crt, the certificate-authority of cluster "c" in kubeconfig .*config: no such file/);
 });

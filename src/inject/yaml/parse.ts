@@ -1,5 +1,5 @@
 /** Parses YAML to plain data: the fast scanner when it can, the `yaml` package otherwise. */
-import { loadYaml } from "../../yaml-lib.js";
+import { loadYaml, parseYamlSafe } from "../../yaml-lib.js";
 import { ScanBail, ScanError, scanDocument } from "./scan.js";
 import { toJS, type Json } from "./tree.js";
 
@@ -8,7 +8,7 @@ export async function parseYaml(text: string): Promise<Json> {
     return toJS(scanDocument(text));
   } catch (e) {
     if (!(e instanceof ScanBail || e instanceof ScanError)) throw e;
-    const { parse } = await loadYaml();
-    return parse(text, { merge: true }) as Json;
+    // the first document, with the rules for hostile input (bounded nesting, linear duplicate-key check)
+    return (parseYamlSafe(text, { merge: true }, await loadYaml())[0] ?? null) as Json;
   }
 }

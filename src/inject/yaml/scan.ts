@@ -93,8 +93,13 @@ export function scanDocument(text: string): Node | null {
   return new Scanner(text).document();
 }
 
+/** Deepest nesting the scanner follows; deeper documents go to the full parser, which refuses them by name (see yaml-lib). */
+const MAX_SCAN_DEPTH = 200;
+
 class Scanner {
   private readonly n: number;
+  /** Collections open at the current position. */
+  private depth = 0;
   constructor(private readonly s: string) {
     this.n = s.length;
   }
@@ -235,6 +240,7 @@ class Scanner {
   }
 
   private blockMap(p: number, indent: number): MapNode {
+    if (++this.depth > MAX_SCAN_DEPTH) throw new ScanBail("deep nesting", p);
     const s = this.s;
     const entries: MapEntry[] = [];
     let seen: Set<string> | undefined;
@@ -277,10 +283,12 @@ class Scanner {
       p = r;
     }
     this.after = after;
+    this.depth--;
     return { kind: "map", flow: false, start, end: after, indent, entries };
   }
 
   private blockSeq(p: number, indent: number): SeqNode {
+    if (++this.depth > MAX_SCAN_DEPTH) throw new ScanBail("deep nesting", p);
     const s = this.s;
     const items: SeqItem[] = [];
     const start = p;
@@ -317,6 +325,7 @@ class Scanner {
       throw new ScanError("bad indentation of a sequence entry", r);
     }
     this.after = after;
+    this.depth--;
     return { kind: "seq", flow: false, start, end: after, indent, items };
   }
 
@@ -711,12 +720,14 @@ class Scanner {
   // ---- flow collections (one line) --------------------------------------------------------
 
   private flow(p: number, lineEnd: number): MapNode | SeqNode {
+    if (++this.depth > MAX_SCAN_DEPTH) throw new ScanBail("deep nesting", p);
     const s = this.s;
     const isSeq = s[p] === "[";
     const close = isSeq ? "]" : "}";
     let i = p + 1;
     const items: SeqItem[] = [];
     const entries: MapEntry[] = [];
+    let seen: Set<string> | undefined;
     const lineStart = this.lineStartOf(p);
     for (;;) {
       i = this.skipSpaces(i);
@@ -751,7 +762,14 @@ class Scanner {
         }
         k = this.skipSpaces(k);
         if (s[k] === "," || s[k] === "}") throw new ScanBail("flow map entry without a value", k);
-        if (entries.some((e) => e.key === key)) throw new ScanBail("duplicate key", keyStart);
+        // one set per flow map past a few keys: a one-line JSON object can hold 100,000 of them
+        if (entries.length < 12) {
+          for (let e = 0; e < entries.length; e++) if (entries[e].key === key) throw new ScanBail("duplicate key", keyStart);
+        } else {
+          seen ??= new Set(entries.map((e) => e.key));
+          if (seen.has(key)) throw new ScanBail("duplicate key", keyStart);
+          seen.add(key);
+        }
         const v = this.flowValue(k, lineEnd);
         entries.push({ key, keyStart, lineStart, value: v, end: v.end });
         i = this.skipSpaces(v.end);
@@ -767,6 +785,7 @@ class Scanner {
       if (i >= lineEnd) throw new ScanBail("multi-line flow collection", p);
       throw new ScanError(`unexpected ${JSON.stringify(s[i])} in a flow collection`, i);
     }
+    this.depth--;
     return isSeq
       ? { kind: "seq", flow: true, start: p, end: i, indent: this.col(p), items }
       : { kind: "map", flow: true, start: p, end: i, indent: this.col(p), entries };
