@@ -13,7 +13,7 @@ export interface PodScrape {
 }
 
 export interface PodDelta {
-  /** Seconds the deltas cover (D2 step 6). Always > 0. */
+  /** Seconds the deltas cover (D2 step 6, from the proxies' uptimes when they report them). Always > 0. */
   dt: number;
   /** The proxy restarted between the scrapes, or started after the first one. */
   restarted: boolean;
@@ -30,6 +30,19 @@ export function startTime(e: Exposition): number | undefined {
   const m = e.samples.get("process_start_time_seconds");
   if (!m) return undefined;
   for (const v of m.values()) if (Number.isFinite(v)) return v;
+  return undefined;
+}
+
+/**
+ * `process_uptime_seconds_total` of a scrape, if present: the proxy's own clock at the moment it
+ * rendered the payload, so the difference of two scrapes' uptimes is the exact interval between
+ * the counter readings, free of network, API-server and client scheduling delays and of clock skew
+ * between this machine and the node.
+ */
+export function uptime(e: Exposition): number | undefined {
+  const m = e.samples.get("process_uptime_seconds_total");
+  if (!m) return undefined;
+  for (const v of m.values()) if (Number.isFinite(v) && v >= 0) return v;
   return undefined;
 }
 
@@ -82,6 +95,7 @@ function bucketsDelta(a: Buckets | undefined, b: Buckets): Buckets {
  */
 export function podDelta(a: PodScrape | undefined, b: PodScrape, roundStart: number): PodDelta | undefined {
   const startB = startTime(b.metrics);
+  const upB = uptime(b.metrics);
   let restarted = false;
   let dt: number;
   let base: Exposition | undefined;
@@ -89,7 +103,7 @@ export function podDelta(a: PodScrape | undefined, b: PodScrape, roundStart: num
     // D2 step 5: a pod only in B counts from zero if it started after A.
     if (startB === undefined || startB * 1000 <= roundStart) return undefined;
     restarted = true;
-    dt = b.time - startB * 1000;
+    dt = upB !== undefined && upB > 0 ? upB * 1000 : b.time - startB * 1000;
     if (!(dt > 0)) dt = b.time - roundStart;
   } else {
     const startA = startTime(a.metrics);
@@ -97,11 +111,17 @@ export function podDelta(a: PodScrape | undefined, b: PodScrape, roundStart: num
     if (startA !== undefined && startB !== undefined && startA !== startB) {
       // D2 steps 1 and 6: a restart between the scrapes; everything in A is gone.
       restarted = true;
-      dt = b.time - startB * 1000;
-      if (!(dt > 0) || dt > span) dt = span;
+      if (upB !== undefined && upB > 0) dt = upB * 1000;
+      else {
+        dt = b.time - startB * 1000;
+        if (!(dt > 0) || dt > span) dt = span;
+      }
     } else {
       base = a.metrics;
-      dt = span;
+      // The proxy's uptime measures the interval between the readings exactly; local response
+      // times (first byte) are the fallback.
+      const upA = uptime(a.metrics);
+      dt = upA !== undefined && upB !== undefined && upB > upA ? (upB - upA) * 1000 : span;
     }
   }
   if (!(dt > 0)) dt = 1; // clocks that did not move: avoid dividing by zero (1 ms)

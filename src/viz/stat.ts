@@ -12,7 +12,7 @@ import type { Pod } from "../kube/types.js";
  */
 
 /** Families stat reads from each scrape. */
-export const STAT_FAMILIES = ["response_total", "response_latency_ms", "tcp_open_connections", "tcp_read_bytes_total", "tcp_write_bytes_total", "process_start_time_seconds", "proxy_build_info"] as const;
+export const STAT_FAMILIES = ["response_total", "response_latency_ms", "tcp_open_connections", "tcp_read_bytes_total", "tcp_write_bytes_total", "process_start_time_seconds", "process_uptime_seconds_total", "proxy_build_info"] as const;
 
 /** A label matcher: equality, or a fully anchored regex (Prometheus `=~`). */
 export interface Matcher {
@@ -221,6 +221,33 @@ export function aggregate(pods: Iterable<PodSample>, q: StatQuery): Map<string, 
     });
   }
   return out;
+}
+
+/** One group of a counter family: `Σ increase` rounded (Linkerd's `extractSampleValue`), and Σ over pods of Δ/Δt. */
+export interface CounterSum {
+  count: number;
+  rate: number;
+}
+
+/**
+ * `sum(increase(<family>{selector}[W])) by (groupBy)` over the deltas: per group, the rounded
+ * count and the rate. Used for counters read beside `response_total`, such as
+ * `inbound_http_authz_allow_total` and `_deny_total` (which carry no `direction` label).
+ */
+export function sumCounters(pods: Iterable<PodSample>, family: string, selector: Matcher[], groupBy: string[]): Map<string, CounterSum> {
+  const raw = new Map<string, CounterSum>();
+  for (const { delta, attached } of pods) {
+    for (const [labels, d] of delta.counters.get(family) ?? []) {
+      if (!matches(selector, attached, labels)) continue;
+      const k = groupKey(groupBy.map((g) => get(attached, labels, g)));
+      const s = raw.get(k) ?? { count: 0, rate: 0 };
+      s.count += d;
+      s.rate += d / delta.dt;
+      raw.set(k, s);
+    }
+  }
+  for (const s of raw.values()) s.count = Math.round(s.count);
+  return raw;
 }
 
 /** The numbers a row shows when it has request data. */

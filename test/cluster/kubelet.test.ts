@@ -69,3 +69,17 @@ test("pending, proxy image, cert expiry, invalid traffic", () => {
   assert.match(bad.trafficError!, /direction/);
   assert.equal(cs(bad.status as unknown as S, "linkerd-proxy").state.waiting.reason, "CreateContainerConfigError");
 });
+
+test("mesh.test/proxy-restarts: linkerd-proxy restarted n times, running since the restart; other containers untouched", () => {
+  const restartedAt = "2026-01-01T00:05:00Z";
+  const s = planStatus(pod({ "mesh.test/proxy-restarts": "2" }), startedAt, restartedAt).status as unknown as {
+    containerStatuses: { name: string; restartCount: number; state: { running?: { startedAt: string } }; lastState?: { terminated?: { finishedAt: string } } }[];
+  };
+  const proxy = s.containerStatuses.find((c) => c.name === "linkerd-proxy")!;
+  const app = s.containerStatuses.find((c) => c.name === "app")!;
+  assert.equal(proxy.restartCount, 2);
+  assert.equal(proxy.state.running?.startedAt, restartedAt);
+  assert.equal(proxy.lastState?.terminated?.finishedAt, restartedAt);
+  assert.equal(app.restartCount, 0);
+  assert.equal(app.state.running?.startedAt, startedAt);
+});

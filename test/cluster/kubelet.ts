@@ -21,6 +21,9 @@
  *                                            "0" means no certificate yet: /ready answers 503)
  *   mesh.test/traffic: '<json>'              the proxy's traffic model (see traffic-model.ts); invalid JSON puts
  *                                            linkerd-proxy in CreateContainerConfigError with the parse error
+ *   mesh.test/proxy-restarts: "<n>"          set or change it on a running pod to restart its linkerd-proxy: the
+ *                                            proxy's counters, process_start_time_seconds and log start over
+ *                                            (from the current whole second), restartCount becomes n
  *
  * A pod is meshed if it has a container named `linkerd-proxy`. Its access log
  * format comes from that container's env LINKERD2_PROXY_ACCESS_LOG, else the
@@ -101,6 +104,9 @@ interface Known {
   /** Hash of what the status was computed from; a change re-applies it. */
   hash: string;
   startedAt: string;
+  /** `mesh.test/proxy-restarts` when the proxy last (re)started, and when that was. */
+  proxyRestarts?: string;
+  proxyStartedAt: string;
 }
 
 export interface KubeletOptions {
@@ -167,7 +173,8 @@ export class KubeletStandin {
       spec: { podCIDR: this.o.podCidr, podCIDRs: [this.o.podCidr] },
     });
     this.registeredAt = nowSeconds();
-    const resources = { cpu: "16", memory: "64Gi", pods: "500", "ephemeral-storage": "100Gi" };
+    // The scheduler counts every pod against `pods`: room for bench/viz-stat.mjs's 500 beside the tests' own.
+    const resources = { cpu: "16", memory: "64Gi", pods: "2000", "ephemeral-storage": "100Gi" };
     await rest.mergePatch(`/api/v1/nodes/${nodeName}/status`, {
       status: {
         capacity: resources,
@@ -294,9 +301,12 @@ export class KubeletStandin {
     let ip = prev?.ip;
     if (!ip && !pending) ip = pod.spec.hostNetwork ? this.o.nodeIp : this.o.ips.allocate();
     const startedAt = prev?.startedAt ?? new Date().toISOString().replace(/\.\d+Z$/, "Z");
-    this.known.set(uid, { ip, hash, startedAt });
+    // A changed `mesh.test/proxy-restarts` restarts the proxy: new start time, counters from zero.
+    const proxyRestarts = annotations[`${ANNOTATION_PREFIX}proxy-restarts`];
+    const proxyStartedAt = prev && prev.proxyRestarts !== proxyRestarts ? nowSeconds() : (prev?.proxyStartedAt ?? startedAt);
+    this.known.set(uid, { ip, hash, startedAt, proxyRestarts, proxyStartedAt });
 
-    const plan = planStatus(pod, startedAt);
+    const plan = planStatus(pod, startedAt, proxyStartedAt);
     if (ip) {
       const info = podInfo(pod, ip);
       const proxyState = plan.containers.find((c) => c.name === PROXY);
@@ -305,7 +315,7 @@ export class KubeletStandin {
       const standin: StandinPod = {
         uid,
         info,
-        startedAtMs: Date.parse(startedAt),
+        startedAtMs: Date.parse(proxyStartedAt),
         proxy: !!proxyContainer && !pod.spec.hostNetwork && proxyState?.state === "running",
         proxyReady: !!plan.statuses.find((s) => s.name === PROXY)?.ready,
         traffic: plan.trafficError ? undefined : annotations[`${ANNOTATION_PREFIX}traffic`],
@@ -364,7 +374,7 @@ export interface StatusPlan {
 }
 
 /** The pod status the annotations ask for (pure apart from its inputs). */
-export function planStatus(pod: Pod, startedAt: string): StatusPlan {
+export function planStatus(pod: Pod, startedAt: string, proxyStartedAt = startedAt): StatusPlan {
   const a = pod.metadata.annotations ?? {};
   const get = (k: string) => a[`${ANNOTATION_PREFIX}${k}`];
   const names = pod.spec.containers.map((c) => c.name);
@@ -436,6 +446,16 @@ export function planStatus(pod: Pod, startedAt: string): StatusPlan {
       };
     }
     containers.push({ name: c.name, state: "running", crashLooping: false });
+    const restarts = c.name === PROXY ? Math.max(0, Math.floor(Number(get("proxy-restarts") ?? 0)) || 0) : 0;
+    if (restarts > 0)
+      return {
+        ...base,
+        ready: !notReady.has(c.name),
+        started: true,
+        restartCount: restarts,
+        state: { running: { startedAt: proxyStartedAt } },
+        lastState: { terminated: { exitCode: 137, reason: "Error", startedAt, finishedAt: proxyStartedAt, containerID: base.containerID } },
+      };
     return { ...base, ready: !notReady.has(c.name), started: true, restartCount: 0, state: { running: { startedAt } } };
   });
   const initStatuses = (pod.spec.initContainers ?? []).map((c) => ({

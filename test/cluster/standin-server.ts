@@ -53,12 +53,16 @@ async function upsert(pod: StandinPod): Promise<void> {
   const prev = pods.get(pod.uid);
   const model = pod.traffic ? parseTrafficModel(pod.traffic) : { flows: [] };
   if (!prev && pod.ownIp) await run("ip", ["addr", "replace", `${pod.info.ip}/32`, "dev", args.dev!]);
+  // A new proxy start time is a restarted proxy (mesh.test/proxy-restarts): its counters start over
+  // and, as when a real proxy restarts, its connections are dropped.
+  const restarted = prev !== undefined && prev.pod.startedAtMs !== pod.startedAtMs;
   const entry: Entry = {
     pod,
     model,
     admin: prev?.admin,
-    stats: prev?.stats ?? { responses: {}, accepted: 0, open: 0, bytesRead: 0, bytesWritten: 0 },
+    stats: prev && !restarted ? prev.stats : { responses: {}, accepted: 0, open: 0, bytesRead: 0, bytesWritten: 0 },
   };
+  if (restarted) prev.admin?.closeAllConnections();
   pods.set(pod.uid, entry);
   byName.set(`${pod.info.namespace}/${pod.info.name}`, pod.uid);
   if (pod.proxy && !entry.admin) entry.admin = await listenAdmin(entry);
@@ -92,23 +96,29 @@ function flowsOf(e: Entry) {
   });
 }
 
-function listenAdmin(e: Entry): Promise<Server> {
+function listenAdmin(first: Entry): Promise<Server> {
+  // Every upsert replaces the pod's Entry (new model, annotations, start time): use the current one.
+  const uid = first.pod.uid;
+  const current = () => pods.get(uid) ?? first;
   const server = createServer((req, res) => {
+    const e = current();
+    const stats = e.stats;
     res.on("finish", () => {
       const code = res.statusCode;
-      e.stats.responses[code] = (e.stats.responses[code] ?? 0) + 1;
-      e.stats.bytesRead += 80 + (req.headers["user-agent"]?.length ?? 0) + (req.url?.length ?? 0);
+      stats.responses[code] = (stats.responses[code] ?? 0) + 1;
+      stats.bytesRead += 80 + (req.headers["user-agent"]?.length ?? 0) + (req.url?.length ?? 0);
     });
     handleAdmin(e, req, res);
   });
   server.on("connection", (sock) => {
-    e.stats.accepted++;
-    e.stats.open++;
-    sock.on("close", () => e.stats.open--);
+    const stats = current().stats;
+    stats.accepted++;
+    stats.open++;
+    sock.on("close", () => stats.open--);
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(4191, e.pod.info.ip, () => resolve(server));
+    server.listen(4191, first.pod.info.ip, () => resolve(server));
   });
 }
 
@@ -123,8 +133,16 @@ function isLoopback(req: IncomingMessage): boolean {
   return a.startsWith("127.") || a === "::1" || a === "::ffff:127.0.0.1";
 }
 
+/** Default inbound policies under which a plaintext request from off the pod is refused. */
+const DENIES_PLAINTEXT = new Set(["deny", "all-authenticated", "cluster-authenticated"]);
+
 function handleAdmin(e: Entry, req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? "/", "http://admin");
+  // The admin port is governed by the pod's inbound policy (spec C1, D1): under a default policy
+  // that wants an identity (or denies everything), a plaintext request from off the pod (the
+  // API server's pod proxy) is refused with 403; only the generated probe routes stay open.
+  if (DENIES_PLAINTEXT.has(e.pod.defaultPolicy ?? "") && !isLoopback(req) && url.pathname !== "/ready" && url.pathname !== "/live")
+    return send(res, 403, "", { "l5d-proxy-error": "unauthorized request on route" });
   switch (url.pathname) {
     case "/metrics": {
       const text = renderMetrics(flowsOf(e), {
@@ -222,7 +240,8 @@ function handleLogs(req: IncomingMessage, res: ServerResponse): void {
   if (!write(tail === 0 ? [] : linesFor(e, container, fromNs, upTo, tail))) return;
   if (!follow || c.state !== "running") return void res.end();
   const timer = setInterval(() => {
-    if (!pods.has(e.pod.uid)) {
+    // The pod is gone, or its proxy restarted: a real kubelet ends the old container's stream.
+    if (pods.get(e.pod.uid)?.pod.startedAtMs !== e.pod.startedAtMs) {
       clearInterval(timer);
       res.end();
       return;

@@ -13,6 +13,30 @@ export const VIZ_COMMANDS: Record<string, { description: string; load: () => Pro
     description: "Golden metrics of workloads, pods, namespaces, services and authorities, from two scrapes of their proxies",
     load: async () => (await import("./stat.js")).statCommand,
   },
+  routes: {
+    description: "Per-route metrics of the ServiceProfiles of a destination, from two scrapes of the proxies",
+    load: async () => (await import("./routes.js")).routesCommand,
+  },
+  edges: {
+    description: "Connections between resources, with the proxies' mTLS identities",
+    load: async () => (await import("./edges.js")).edgesCommand,
+  },
+  list: {
+    description: "List meshed pods and whether their proxies write the access log that tap and top read",
+    load: async () => (await import("./list.js")).listCommand,
+  },
+  check: {
+    description: "Check that this user can run the viz commands and that the proxies answer them",
+    load: async () => (await import("./check.js")).checkCommand,
+  },
+  install: {
+    description: "Render the RBAC that agentless viz needs (for kubectl apply -f -)",
+    load: async () => (await import("./install.js")).installCommand,
+  },
+  uninstall: {
+    description: "Render the objects of viz install (for kubectl delete -f -)",
+    load: async () => (await import("./install.js")).uninstallCommand,
+  },
   tap: {
     description: "Listen to a traffic stream: the requests a resource's pods receive, from their proxies' access logs",
     load: async () => (await import("./tap.js")).tapCommand,

@@ -5,13 +5,15 @@ import { clusterApi, type ClusterApi } from "../../kube/cluster.js";
 import type { Pod } from "../../kube/types.js";
 import { sanitize } from "../../output/sanitize.js";
 import { discountOwnScrape, podDelta } from "../../viz/delta.js";
-import { formatStatJson, formatStatTable } from "../../viz/format.js";
+import { formatStatJson, formatStatTable, showsTcp } from "../../viz/format.js";
 import { attachedLabels } from "../../viz/labels.js";
-import { isLivePod, isMeshed, resolveTargets, type Target } from "../../viz/objects.js";
+import { resolveTargets, type Target } from "../../viz/objects.js";
+import { parsePrometheusUrl, PrometheusClient, proxyVersionQuery, proxyVersionsFrom, statGroupsFromPrometheus } from "../../viz/prometheus.js";
 import { parseResourceArgs, STAT_ALL_TYPES, type ResourceRef, type ResourceType } from "../../viz/resources.js";
 import { podKey, Scraper, type ScrapedPod } from "../../viz/scrape.js";
 import { aggregate, buildQuery, buildRows, sortRows, STAT_FAMILIES, type PodSample, type StatRequest, type StatRow } from "../../viz/stat.js";
 import { globals, parseDuration, parseNamespace } from "../shared.js";
+import { clusterDomainOf, contextNamespace, countdown, scrapable, sleep } from "./common.js";
 
 export interface StatOptions {
   namespace?: string;
@@ -28,6 +30,8 @@ export interface StatOptions {
   watch: boolean;
   watchRounds?: number;
   proxyVersionMismatch: boolean;
+  /** Read the numbers from this Prometheus instead of scraping the proxies (also MESH_PROMETHEUS_URL). */
+  prometheusUrl?: string;
 }
 
 /** The minimum `-t` Linkerd's metrics API accepts for stat. */
@@ -87,20 +91,6 @@ export function validateStatOptions(args: string[], o: StatOptions, namespace: s
   return { refs, to, from, windowMs, intervalMs: Math.min(o.interval, windowMs), output: o.output as ValidatedStat["output"] };
 }
 
-/** The namespace of the kubeconfig's current context (kubectl's default for -n), if any. */
-async function contextNamespace(kubeconfig: string | undefined, context: string | undefined, env: Record<string, string | undefined>): Promise<string | undefined> {
-  const [{ existsSync, readFileSync }, { homedir }, { delimiter, join }, { parse }] = await Promise.all([import("node:fs"), import("node:os"), import("node:path"), import("yaml")]);
-  const file = kubeconfig || (env.KUBECONFIG ?? "").split(delimiter).filter(Boolean)[0] || join(env.HOME || homedir(), ".kube", "config");
-  if (!existsSync(file)) return undefined;
-  try {
-    const doc = parse(readFileSync(file, "utf8")) as { "current-context"?: string; contexts?: { name?: string; context?: { namespace?: string } }[] } | null;
-    const name = context ?? doc?.["current-context"];
-    const ns = doc?.contexts?.find((c) => c?.name === name)?.context?.namespace;
-    return typeof ns === "string" && ns ? ns : undefined;
-  } catch {
-    return undefined; // connecting will report a broken kubeconfig
-  }
-}
 
 /** The proxy version each Linkerd release pins (proxy_build_info drops the leading `v`). */
 const PROXY_VERSION_OF: Record<string, string> = { "stable-2.14.10": "2.210.4" };
@@ -120,7 +110,12 @@ Examples:
   mesh viz stat deploy -n emojivoto
   mesh viz stat deploy/web --to svc/emoji-svc -n emojivoto
   mesh viz stat po -A -o wide
-  mesh viz stat deploy --proxy-version-mismatch -A`,
+  mesh viz stat deploy --proxy-version-mismatch -A
+  mesh viz stat deploy -n emojivoto --prometheus-url http://localhost:9090
+
+With --prometheus-url (or MESH_PROMETHEUS_URL), the numbers come from an existing Prometheus that
+scrapes the proxies with Linkerd-viz's labels (namespace, pod, deployment, ...), through Linkerd's
+own queries over the -t window; objects and MESHED still come from the API server.`,
     )
     .option("-n, --namespace <ns>", "namespace of the resources (default: the kubeconfig context's, else default)")
     .option("-A, --all-namespaces", "resources of every namespace", false)
@@ -136,13 +131,15 @@ Examples:
     .option("-w, --watch", "keep sampling and print a new table every --interval", false)
     .addOption(new Option("--watch-rounds <n>", "stop --watch after n tables (for tests)").argParser((v) => Number(v)).hideHelp())
     .option("--proxy-version-mismatch", "only workloads whose proxies run another version than the control plane's, with the command that fixes each", false)
+    .option("--prometheus-url <url>", "read the numbers from this Prometheus (Linkerd-viz's, or one with its labels) instead of scraping every proxy (env: MESH_PROMETHEUS_URL)")
     .action(async (args: string[], opts: StatOptions, cmd: Command) => {
       const g = globals(cmd);
       const namespaceSet = cmd.getOptionValueSource("namespace") === "cli";
       if (opts.namespace !== undefined) parseNamespace(opts.namespace);
       const namespace = opts.namespace || (args.length ? ((await contextNamespace(g.kubeconfig, g.context, deps.env)) ?? "default") : "default");
       const v = validateStatOptions(args, opts, namespace, namespaceSet);
-      await runStat(deps, g, opts, v);
+      opts.prometheusUrl = opts.prometheusUrl || deps.env.MESH_PROMETHEUS_URL || undefined;
+      await (opts.prometheusUrl ? runStatFromPrometheus : runStat)(deps, g, opts, v);
     });
 
 /** One resource argument's plan: its request, its objects and the pods whose metrics answer it. */
@@ -152,12 +149,6 @@ interface Plan {
   scrape: Pod[];
 }
 
-const scrapable = (cp: string) => (p: Pod) => isLivePod(p) && p.status?.phase === "Running" && isMeshed(p, cp) && p.spec.containers.some((c) => c.name === "linkerd-proxy");
-
-async function clusterDomainOf(cluster: ClusterApi, cp: string): Promise<string> {
-  const cm = await cluster.getConfigMap(cp, "linkerd-config").catch(() => undefined);
-  return /^\s*clusterDomain:\s*"?([^"\s]+)"?/m.exec(cm?.data?.values ?? "")?.[1] ?? "cluster.local";
-}
 
 async function plan(cluster: ClusterApi, v: ValidatedStat, o: StatOptions, cp: string, clusterDomain: string): Promise<Plan[]> {
   const refs = v.refs.flatMap((r) => (r.type === "all" ? STAT_ALL_TYPES.map((type) => ({ type, namespace: r.namespace })) : [r]));
@@ -177,26 +168,7 @@ async function plan(cluster: ClusterApi, v: ValidatedStat, o: StatOptions, cp: s
   return plans;
 }
 
-function countdown(deps: Deps, ms: number): { stop: () => void } {
-  if (!deps.io.isErrTTY || ms < 2000) return { stop: () => undefined };
-  const end = Date.now() + ms;
-  const draw = () => deps.io.stderr.write(`\rsampling: ${Math.max(0, Math.ceil((end - Date.now()) / 1000))}s left \x1b[K`);
-  draw();
-  const t = setInterval(draw, 1000);
-  return {
-    stop: () => {
-      clearInterval(t);
-      deps.io.stderr.write("\r\x1b[K");
-    },
-  };
-}
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 /** The command that replaces a workload's proxies: rollout restart for controllers that support it, else deleting the pod. */
 function fixFor(pod: Pod): string {
@@ -242,18 +214,18 @@ export async function runStat(deps: Deps, g: GlobalOptions, o: StatOptions, v: V
     let plans = await plan(cluster, v, o, cp, clusterDomain);
     const podsOf = (ps: Plan[]) => [...new Map(ps.flatMap((p) => p.scrape).map((p) => [podKey(p), p])).values()];
     let roundStart = deps.now().getTime();
-    let previous = await scraper.round(podsOf(plans));
+    let previous = await scraper.round(podsOf(plans), { throwIfAllFail: true });
     for (let round = 1; ; round++) {
       const cd = countdown(deps, v.intervalMs);
       await sleep(v.intervalMs, stop.signal);
       cd.stop();
       if (stop.signal.aborted) break;
-      if (round > 1) plans = await plan(cluster, v, o, cp, clusterDomain);
+      // Pods come and go: pods that started after the first scrape count from zero (D2 step 5).
+      plans = await plan(cluster, v, o, cp, clusterDomain);
       const current = await scraper.round(podsOf(plans));
       const rows = computeRows(plans, previous, current, roundStart, o, cp, expected);
       print(deps, v, o, rows, expected, round);
-      if (g.verbose)
-        deps.io.stderr.write(`mesh viz stat: ${scraper.counters.requests} scrapes (${scraper.counters.failures} failed), ${(scraper.counters.bytes / 1e6).toFixed(2)} MB, ${cluster.requestCount()} API requests\n`);
+      if (g.verbose) deps.io.stderr.write(`${verboseLine(scraper, cluster)}\n`);
       if (!o.watch || (o.watchRounds !== undefined && round >= o.watchRounds)) break;
       previous = current;
       roundStart = deps.now().getTime();
@@ -263,6 +235,16 @@ export async function runStat(deps: Deps, g: GlobalOptions, o: StatOptions, v: V
     process.removeListener("SIGINT", onSigint);
     cluster.close();
   }
+}
+
+const kb = (n: number) => `${(n / 1000).toFixed(1)} kB`;
+
+/** `--verbose`: what the command cost so far (API requests, bytes received). */
+function verboseLine(scraper: Scraper, cluster: ClusterApi): string {
+  const bytes = cluster.bytesReceived?.();
+  const received = bytes ? `, ${kb(bytes.wire)} received${bytes.decoded !== bytes.wire ? ` (${kb(bytes.decoded)} decompressed)` : ""}` : "";
+  const s = scraper.counters;
+  return `mesh viz stat: ${cluster.requestCount()} API requests${received}; ${s.requests} scrapes (${s.failures} failed): ${kb(s.wireBytes)} received, ${kb(s.bytes)} of metrics`;
 }
 
 function computeRows(plans: Plan[], a: Map<string, ScrapedPod>, b: Map<string, ScrapedPod>, roundStart: number, o: StatOptions, cp: string, expected: string | undefined): StatRow[] {
@@ -331,3 +313,40 @@ function print(deps: Deps, v: ValidatedStat, o: StatOptions, rows: StatRow[], ex
   }
 }
 
+/**
+ * `--prometheus-url`: the same rows, from Linkerd's PromQL over an existing Prometheus (B2.1,
+ * B2.2, window `-t`) instead of two scrapes of every proxy. Objects, their pods and MESHED still
+ * come from the API server (as in Linkerd's metrics API); rows and output are shared.
+ */
+async function runStatFromPrometheus(deps: Deps, g: GlobalOptions, o: StatOptions, v: ValidatedStat): Promise<void> {
+  if (o.proxyVersionMismatch) throw new UsageError("--proxy-version-mismatch reads the proxies themselves and cannot be combined with --prometheus-url (or MESH_PROMETHEUS_URL)");
+  const client = new PrometheusClient(parsePrometheusUrl(o.prometheusUrl ?? ""));
+  const cluster = clusterApi(await deps.cluster(g));
+  const cp = g.linkerdNamespace;
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  if (o.watch) process.once("SIGINT", onSigint);
+  try {
+    const needsDomain = v.refs.some((r) => r.type === "service" || r.type === "all");
+    const clusterDomain = needsDomain ? await clusterDomainOf(cluster, cp) : "cluster.local";
+    for (let round = 1; ; round++) {
+      const plans = await plan(cluster, v, o, cp, clusterDomain);
+      let versions: Map<string, string> | undefined;
+      if (v.output === "wide") {
+        const namespaces = [...new Set(plans.flatMap((p) => p.targets.flatMap((t) => t.pods.map((pod) => pod.metadata.namespace ?? ""))))].sort();
+        if (namespaces.length) versions = proxyVersionsFrom(await client.query(proxyVersionQuery(o.allNamespaces || namespaces.length > 30 ? undefined : namespaces)));
+      }
+      const groups = await Promise.all(plans.map((p) => statGroupsFromPrometheus(client, buildQuery(p.req), v.windowMs, { tcp: showsTcp(p.req.ref.type) })));
+      const rows = plans.flatMap((p, i) => buildRows(p.req, p.targets, groups[i], { controlPlaneNamespace: cp, unmeshed: o.unmeshed, proxyVersions: versions }));
+      const unique = new Map(rows.map((r) => [`${r.kind}/${r.namespace}/${r.name}`, r]));
+      print(deps, v, o, sortRows([...unique.values()]), undefined, round);
+      if (g.verbose) deps.io.stderr.write(`mesh viz stat: ${client.counters.queries} Prometheus queries to ${client.target.display} (${(client.counters.bytes / 1e6).toFixed(2)} MB), ${cluster.requestCount()} API requests\n`);
+      if (!o.watch || (o.watchRounds !== undefined && round >= o.watchRounds)) break;
+      await sleep(v.intervalMs, stop.signal);
+      if (stop.signal.aborted) break;
+    }
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+    cluster.close();
+  }
+}

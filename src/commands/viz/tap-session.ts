@@ -57,7 +57,7 @@ function workloadOf(pod: Pod): string {
 
 /** The one command per workload that turns access logging on. */
 export function accessLogHint(pods: Pod[]): string {
-  const cmds = [...new Set(pods.map((p) => `kubectl get ${workloadOf(p)} -n ${p.metadata.namespace ?? "default"} -o yaml | mesh inject --access-log json - | kubectl apply -f -`))];
+  const cmds = [...new Set(pods.map((p) => `kubectl get ${sanitize(workloadOf(p))} -n ${sanitize(p.metadata.namespace ?? "default")} -o yaml | mesh inject --access-log json - | kubectl apply -f -`))];
   return `turn the proxy access log on and restart the pods: ${cmds.join("; ")}`;
 }
 
@@ -153,8 +153,8 @@ export async function runTapSession(o: SessionOptions): Promise<void> {
     const newUnmeshed = unmeshed.filter((p) => !warned.has(key(p)));
     const newNoLog = noLog.filter((p) => !warned.has(key(p)));
     for (const p of [...newUnmeshed, ...newNoLog]) warned.add(key(p));
-    if (newUnmeshed.length) o.warn(`not tapping pods that are not meshed (no linkerd-proxy container): ${newUnmeshed.map((p) => p.metadata.name).join(", ")}`);
-    if (newNoLog.length) o.warn(`not tapping pods whose proxy writes no access log: ${newNoLog.map((p) => p.metadata.name).join(", ")}\n  ${accessLogHint(newNoLog)}`);
+    if (newUnmeshed.length) o.warn(`not tapping pods that are not meshed (no linkerd-proxy container): ${newUnmeshed.map((p) => sanitize(p.metadata.name)).join(", ")}`);
+    if (newNoLog.length) o.warn(`not tapping pods whose proxy writes no access log: ${newNoLog.map((p) => sanitize(p.metadata.name)).join(", ")}\n  ${accessLogHint(newNoLog)}`);
   };
 
   const sync = async (first = false) => {
@@ -168,11 +168,11 @@ export async function runTapSession(o: SessionOptions): Promise<void> {
     for (const [k, a] of attached) if (!wanted.has(k)) detach(k, a);
     for (const [k, p] of wanted) {
       const a = attached.get(k);
-      if (!a) attach(p);
+      if (!a) attach(p, !first);
       else if (a.pod.metadata.uid !== p.metadata.uid) {
         // Deleted and re-created under the same name (a StatefulSet pod): start over.
         detach(k, a);
-        attach(p);
+        attach(p, true);
       } else {
         a.pod = p;
         a.info = podInfo(p);
@@ -186,10 +186,11 @@ export async function runTapSession(o: SessionOptions): Promise<void> {
     a.ac.abort();
     attached.delete(k);
     budget.forget(k);
-    o.warn(`detached pod ${a.pod.metadata.namespace}/${a.pod.metadata.name}`);
+    o.warn(`detached pod ${sanitize(`${a.pod.metadata.namespace}/${a.pod.metadata.name}`)}`);
   };
 
-  const attach = (p: Pod) => {
+  /** Starts following a pod; `announce`: say so (pods that appear after the start). */
+  const attach = (p: Pod, announce: boolean) => {
     const k = key(p);
     let base = bases.get(k);
     const again = base !== undefined;
@@ -197,7 +198,7 @@ export async function runTapSession(o: SessionOptions): Promise<void> {
     const ac = new AbortController();
     const a: Attached = { pod: p, info: podInfo(p), base, stream: 0, ac, done: Promise.resolve() };
     attached.set(k, a);
-    if (again) o.warn(`re-attached pod ${p.metadata.namespace}/${p.metadata.name}`);
+    if (announce) o.warn(`${again ? "re-attached" : "attached"} pod ${sanitize(`${p.metadata.namespace}/${p.metadata.name}`)}`);
     a.done = tail(a, AbortSignal.any([ac.signal, session.signal])).catch((err) => {
       fatal ??= err;
       session.abort();
@@ -290,8 +291,8 @@ export async function runTapSession(o: SessionOptions): Promise<void> {
     if (attached.size === 0) {
       const what = o.tapRefs.map((r) => (r.name ? `${r.type}/${r.name}` : r.type)).join(", ");
       if (first.noLog.length)
-        throw new MeshError(`no pods to tap for ${what}: the proxy access log is off in ${first.noLog.map((p) => p.metadata.name).join(", ")}`, accessLogHint(first.noLog));
-      if (first.unmeshed.length) throw new MeshError(`no pods to tap for ${what}: none is meshed (${first.unmeshed.map((p) => p.metadata.name).join(", ")})`, "mesh the workload: kubectl get deploy/NAME -o yaml | mesh inject --access-log json - | kubectl apply -f -");
+        throw new MeshError(`no pods to tap for ${what}: the proxy access log is off in ${first.noLog.map((p) => sanitize(p.metadata.name)).join(", ")}`, accessLogHint(first.noLog));
+      if (first.unmeshed.length) throw new MeshError(`no pods to tap for ${what}: none is meshed (${first.unmeshed.map((p) => sanitize(p.metadata.name)).join(", ")})`, "mesh the workload: kubectl get deploy/NAME -o yaml | mesh inject --access-log json - | kubectl apply -f -");
       throw new MeshError(`no pods to tap for ${what}: it has no running pods`, "check the resource name, the namespace (-n) and the selector (-l)");
     }
 

@@ -1,0 +1,85 @@
+import type { Deps } from "../../deps.js";
+import type { ClusterApi } from "../../kube/cluster.js";
+import type { Pod } from "../../kube/types.js";
+import { attachedLabels } from "../../viz/labels.js";
+import { discountOwnScrape, podDelta } from "../../viz/delta.js";
+import { isLivePod, isMeshed } from "../../viz/objects.js";
+import { podKey, type Scraper } from "../../viz/scrape.js";
+import type { PodSample } from "../../viz/stat.js";
+
+/**
+ * What the viz commands that read proxies share: the default namespace, the cluster domain, which
+ * pods can be scraped, and a two-scrape sample with a countdown on a terminal.
+ */
+
+/** The namespace of the kubeconfig's current context (kubectl's default for -n), if any. */
+export async function contextNamespace(kubeconfig: string | undefined, context: string | undefined, env: Record<string, string | undefined>): Promise<string | undefined> {
+  const [{ existsSync, readFileSync }, { homedir }, { delimiter, join }, { parse }] = await Promise.all([import("node:fs"), import("node:os"), import("node:path"), import("yaml")]);
+  const file = kubeconfig || (env.KUBECONFIG ?? "").split(delimiter).filter(Boolean)[0] || join(env.HOME || homedir(), ".kube", "config");
+  if (!existsSync(file)) return undefined;
+  try {
+    const doc = parse(readFileSync(file, "utf8")) as { "current-context"?: string; contexts?: { name?: string; context?: { namespace?: string } }[] } | null;
+    const name = context ?? doc?.["current-context"];
+    const ns = doc?.contexts?.find((c) => c?.name === name)?.context?.namespace;
+    return typeof ns === "string" && ns ? ns : undefined;
+  } catch {
+    return undefined; // connecting will report a broken kubeconfig
+  }
+}
+
+/** Running, meshed by the control plane in `cp`, with a proxy container: a pod whose admin port can be scraped. */
+export const scrapable = (cp: string) => (p: Pod) => isLivePod(p) && p.status?.phase === "Running" && isMeshed(p, cp) && p.spec.containers.some((c) => c.name === "linkerd-proxy");
+
+/** `clusterDomain` of linkerd-config's values, else `cluster.local`. */
+export async function clusterDomainOf(cluster: ClusterApi, cp: string): Promise<string> {
+  const cm = await cluster.getConfigMap(cp, "linkerd-config").catch(() => undefined);
+  return /^\s*clusterDomain:\s*"?([^"\s]+)"?/m.exec(cm?.data?.values ?? "")?.[1] ?? "cluster.local";
+}
+
+/** A `sampling: Ns left` line on a terminal's stderr while waiting between scrapes. */
+export function countdown(deps: Deps, ms: number): { stop: () => void } {
+  if (!deps.io.isErrTTY || ms < 2000) return { stop: () => undefined };
+  const end = Date.now() + ms;
+  const draw = () => deps.io.stderr.write(`\rsampling: ${Math.max(0, Math.ceil((end - Date.now()) / 1000))}s left \x1b[K`);
+  draw();
+  const t = setInterval(draw, 1000);
+  return {
+    stop: () => {
+      clearInterval(t);
+      deps.io.stderr.write("\r\x1b[K");
+    },
+  };
+}
+
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/**
+ * Two scrapes of `pods`, `intervalMs` apart, as per-pod deltas with Prometheus' labels attached
+ * (D2, D3), keyed by `ns/name`. mesh's own first scrape is taken out of the deltas. With
+ * `throwIfAllFail`, a first round that RBAC refused for every pod is an error (see Scraper.round).
+ */
+export async function sampleTwice(deps: Deps, scraper: Scraper, pods: Pod[], intervalMs: number, opts: { throwIfAllFail?: boolean } = {}): Promise<Map<string, PodSample>> {
+  const roundStart = deps.now().getTime();
+  const a = await scraper.round(pods, opts);
+  const cd = countdown(deps, intervalMs);
+  await sleep(intervalMs);
+  cd.stop();
+  const b = await scraper.round(pods);
+  const out = new Map<string, PodSample>();
+  for (const pod of pods) {
+    const key = podKey(pod);
+    const sb = b.get(key);
+    if (!sb) continue;
+    const before = a.get(key);
+    const delta = podDelta(before, sb, roundStart);
+    if (!delta) continue;
+    if (before) discountOwnScrape(delta, before.bodyBytes);
+    out.set(key, { delta, attached: attachedLabels(pod) });
+  }
+  return out;
+}
