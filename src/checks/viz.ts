@@ -5,6 +5,7 @@ import { accessLogFormat, accessLogHint } from "../commands/viz/tap-session.js";
 import type { CheckContext } from "./context.js";
 import { CONTROL_PLANE_NS_LABEL, PROXY_CONTAINER } from "./pods.js";
 import { fail, skip, type Category } from "./types.js";
+import { mapLimit } from "../concurrency.js";
 
 /**
  * `mesh viz check` (spec A8, D7.3). mesh's viz has no components of its own, so Linkerd's
@@ -115,19 +116,6 @@ export function isPolicyDenial(err: unknown): boolean {
 const POLICY_FIX =
   "their inbound policy refuses plaintext requests to the admin port (4191) from the API server; authorize them: a Server selecting these pods on port linkerd-admin with an AuthorizationPolicy " +
   "that allows unauthenticated clients (what `linkerd viz allow-scrapes` renders for Prometheus), or annotate the workloads config.linkerd.io/default-inbound-policy: all-unauthenticated and restart them";
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, f: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 export const linkerdVizDataPlane: Category<CheckContext> = {
   id: "linkerd-viz-data-plane",

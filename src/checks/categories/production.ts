@@ -5,6 +5,7 @@ import { CONTROL_PLANE_NS_LABEL, podWorkload, proxyContainer, proxyVersion, PROX
 import { fail, skip, type Category } from "../types.js";
 import { compareVersions } from "../versions.js";
 import { serverVersion } from "./versions.js";
+import { mapLimit } from "../../concurrency.js";
 
 /** Scrapes at most this many proxies at a time. */
 const SCRAPE_CONCURRENCY = 16;
@@ -18,19 +19,6 @@ function meshedPods(ctx: CheckContext): Promise<Pod[]> {
 const isRunning = (pod: Pod) => pod.status?.phase === "Running";
 const proxyRunning = (pod: Pod) => Boolean(pod.status?.containerStatuses?.find((c) => c.name === PROXY_CONTAINER)?.state?.running);
 const qualified = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, f: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 /** The expired-proxy-certificate check: scrapes each running proxy's `identity_cert_expiration_timestamp_seconds`. */
 export async function checkProxyCertificates(ctx: CheckContext): Promise<void> {
