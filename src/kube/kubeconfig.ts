@@ -59,6 +59,30 @@ export function kubeconfigFiles(g: Pick<GlobalOptions, "kubeconfig">, env: NodeJ
   return existsSync(def) ? [def] : [];
 }
 
+/**
+ * The namespace of the selected context, kubectl's default for `-n`, if the kubeconfig names one.
+ * With several files, as kubectl merges them: the first `current-context` set, and the first
+ * definition of that context. A file that cannot be read gives undefined here: connecting to the
+ * cluster reports it properly.
+ */
+export function contextNamespace(g: Pick<GlobalOptions, "kubeconfig" | "context">, env: NodeJS.ProcessEnv): string | undefined {
+  let name = g.context;
+  try {
+    const docs = kubeconfigFiles(g, env)
+      .filter((f) => existsSync(f))
+      .map(readKubeconfigFile);
+    name ??= docs.map((d) => d["current-context"]).find((c): c is string => typeof c === "string" && c !== "");
+    if (!name) return undefined;
+    for (const d of docs) {
+      const context = named(d.contexts, name, "context");
+      if (context) return typeof context.namespace === "string" && context.namespace ? context.namespace : undefined;
+    }
+  } catch {
+    // reported when connecting
+  }
+  return undefined;
+}
+
 const FIX_HINT = "fix the file, or pass another with --kubeconfig (mesh never prints a kubeconfig's contents: it holds credentials)";
 
 /**

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readSimpleKubeconfig } from "../../src/kube/kubeconfig.js";
+import { contextNamespace, readSimpleKubeconfig } from "../../src/kube/kubeconfig.js";
 import { MeshError } from "../../src/errors.js";
 
 function write(text: string, extra: Record<string, string> = {}): string {
@@ -73,4 +73,16 @@ test("a missing context or an unreadable file is a MeshError naming it", () => {
   assert.throws(() => readSimpleKubeconfig({ kubeconfig: "/nonexistent/kubeconfig" }, {}), /cannot load kubeconfig \/nonexistent\/kubeconfig/);
   const missingCa = write(config("    server: https://h\n    certificate-authority: nope.crt", "    token: t"));
   assert.throws(() => readSimpleKubeconfig({ kubeconfig: missingCa }, {}), /cannot read .*nope\.crt, the certificate-authority of cluster "c" in kubeconfig .*config: no such file/);
+});
+
+test("contextNamespace: the selected context's namespace, merged across KUBECONFIG files as kubectl does", () => {
+  const first = write("apiVersion: v1\nkind: Config\ncurrent-context: prod\ncontexts:\n- name: prod\n  context: {cluster: c, user: u, namespace: production}\n");
+  const second = write("apiVersion: v1\nkind: Config\ncurrent-context: dev\ncontexts:\n- name: prod\n  context: {cluster: c, user: u, namespace: shadowed}\n- name: dev\n  context: {cluster: c, user: u}\n");
+  assert.equal(contextNamespace({}, { KUBECONFIG: `${first}:${second}` }), "production");
+  assert.equal(contextNamespace({ context: "dev" }, { KUBECONFIG: `${first}:${second}` }), undefined);
+  assert.equal(contextNamespace({ kubeconfig: second }, {}), undefined);
+  assert.equal(contextNamespace({ kubeconfig: second, context: "prod" }, {}), "shadowed");
+  // a missing file in the list is skipped; a broken one gives undefined (connecting reports it)
+  assert.equal(contextNamespace({}, { KUBECONFIG: `/nonexistent/config:${first}` }), "production");
+  assert.equal(contextNamespace({ kubeconfig: write("{{{") }, {}), undefined);
 });

@@ -14,17 +14,7 @@ import type { PodSample } from "../../viz/stat.js";
 
 /** The namespace of the kubeconfig's current context (kubectl's default for -n), if any. */
 export async function contextNamespace(kubeconfig: string | undefined, context: string | undefined, env: Record<string, string | undefined>): Promise<string | undefined> {
-  const [{ existsSync, readFileSync }, { homedir }, { delimiter, join }, { parse }] = await Promise.all([import("node:fs"), import("node:os"), import("node:path"), import("yaml")]);
-  const file = kubeconfig || (env.KUBECONFIG ?? "").split(delimiter).filter(Boolean)[0] || join(env.HOME || homedir(), ".kube", "config");
-  if (!existsSync(file)) return undefined;
-  try {
-    const doc = parse(readFileSync(file, "utf8")) as { "current-context"?: string; contexts?: { name?: string; context?: { namespace?: string } }[] } | null;
-    const name = context ?? doc?.["current-context"];
-    const ns = doc?.contexts?.find((c) => c?.name === name)?.context?.namespace;
-    return typeof ns === "string" && ns ? ns : undefined;
-  } catch {
-    return undefined; // connecting will report a broken kubeconfig
-  }
+  return (await import("../../kube/kubeconfig.js")).contextNamespace({ kubeconfig, context }, env);
 }
 
 /** Running, meshed by the control plane in `cp`, with a proxy container: a pod whose admin port can be scraped. */

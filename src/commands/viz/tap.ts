@@ -7,6 +7,7 @@ import { globals } from "../shared.js";
 import { parseResourceArgs, type ResourceRef } from "../../viz/resources.js";
 import { toTapEvents, type TapFilter } from "../../viz/tap/events.js";
 import { formatTapEvent, type TapOutput } from "../../viz/tap/format.js";
+import { contextNamespace } from "./common.js";
 import { runTapSession } from "./tap-session.js";
 
 /** Options shared by `viz tap` and `viz top` (Linkerd's tap request parameters). */
@@ -37,7 +38,7 @@ function parseRps(value: string): number {
 
 export function addTapOptions(cmd: Command): Command {
   return cmd
-    .option("-n, --namespace <ns>", "namespace of the specified resource", "default")
+    .option("-n, --namespace <ns>", "namespace of the specified resource (default: the kubeconfig context's, else default)")
     .option("--to <resource>", "display requests to this resource")
     .option("--to-namespace <ns>", 'namespace of the "--to" resource; by default the current "--namespace"')
     .addOption(new Option("--max-rps <rps>", "maximum requests per second to tap").argParser(parseRps).default(100))
@@ -46,6 +47,12 @@ export function addTapOptions(cmd: Command): Command {
     .option("--authority <authority>", "display requests with this :authority")
     .option("--path <prefix>", "display requests with paths that start with this prefix")
     .option("-l, --selector <selector>", "selector (label query) to filter on, supports '=', '==', and '!='");
+}
+
+/** `opts` with `-n` resolved as kubectl does: the flag, else the kubeconfig context's namespace, else `default`. */
+export async function withNamespace<T extends { namespace?: string }>(opts: T, cmd: Command, env: Record<string, string | undefined>): Promise<T & { namespace: string }> {
+  const g = globals(cmd);
+  return { ...opts, namespace: opts.namespace || ((await contextNamespace(g.kubeconfig, g.context, env)) ?? "default") };
 }
 
 /** The target and `--to` resources of tap/top: one or two arguments joined with `/`. */
@@ -84,7 +91,7 @@ export const tapCommand = (deps: Deps) =>
       if (args.length > 2) throw new UsageError(`accepts between 1 and 2 arg(s), received ${args.length}`);
       if (!["", "wide", "json"].includes(opts.output)) throw new UsageError(`output format "${opts.output}" not recognized`);
       const output = opts.output as TapOutput;
-      const { target, to } = tapTargets(args, opts);
+      const { target, to } = tapTargets(args, await withNamespace(opts, cmd, deps.env));
       const cluster = clusterApi(await deps.cluster(globals(cmd)));
       const stop = new AbortController();
       const writer = liveWriter(deps.io, { onDropped: (n) => deps.io.stderr.write(`warning: stdout is not keeping up: dropped ${n} event${n === 1 ? "" : "s"}\n`) });

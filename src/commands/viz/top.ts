@@ -6,7 +6,7 @@ import { clusterApi } from "../../kube/cluster.js";
 import type { ServiceProfile } from "../../kube/types.js";
 import { globals } from "../shared.js";
 import { routeOf, topSample, TopTable, TOP_HELP } from "../../viz/tap/top.js";
-import { addTapOptions, tapFilter, tapTargets, type TapCommonOptions } from "./tap.js";
+import { addTapOptions, tapFilter, tapTargets, withNamespace, type TapCommonOptions } from "./tap.js";
 import { runTapSession } from "./tap-session.js";
 
 export interface TopOptions extends TapCommonOptions {
@@ -47,7 +47,7 @@ printed every ${SNAPSHOT_MS / 1000}s when it changed, and once more at the end.`
     )
     .action(async (args: string[], opts: TopOptions, cmd: Command) => {
       if (args.length > 2) throw new UsageError(`accepts between 1 and 2 arg(s), received ${args.length}`);
-      const { target, to } = tapTargets(args, opts);
+      const { target, to } = tapTargets(args, await withNamespace(opts, cmd, deps.env));
       const cluster = clusterApi(await deps.cluster(globals(cmd)));
       const table = new TopTable({ hideSources: opts.hideSources, routes: opts.routes });
       let profiles: ServiceProfile[] = [];
