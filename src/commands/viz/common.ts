@@ -23,7 +23,13 @@ export const scrapable = (cp: string) => (p: Pod) => isLivePod(p) && p.status?.p
 /** `clusterDomain` of linkerd-config's values, else `cluster.local`. */
 export async function clusterDomainOf(cluster: ClusterApi, cp: string): Promise<string> {
   const cm = await cluster.getConfigMap(cp, "linkerd-config").catch(() => undefined);
-  return /^\s*clusterDomain:\s*"?([^"\s]+)"?/m.exec(cm?.data?.values ?? "")?.[1] ?? "cluster.local";
+  if (!cm) return "cluster.local";
+  const { parseLinkerdValues } = await import("../../checks/linkerd-values.js");
+  try {
+    return parseLinkerdValues(cm)?.clusterDomain || "cluster.local";
+  } catch {
+    return "cluster.local"; // unreadable values: `mesh check` reports them
+  }
 }
 
 /** A `sampling: Ns left` line on a terminal's stderr while waiting between scrapes. */
