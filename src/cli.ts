@@ -111,16 +111,19 @@ export function closest(name: string, known: string[]): string | undefined {
   return best?.name;
 }
 
-/** Commander must report errors through us, for every command, not only the root. */
-function configure(cmd: Command, io: Io): void {
+/** Commander must report errors through us, for every command, not only the root; `printed` hears when it does. */
+function configure(cmd: Command, io: Io, printed: () => void): void {
   cmd.exitOverride();
   cmd.showHelpAfterError("(run with --help for usage)");
   cmd.configureOutput({
     writeOut: (s) => io.stdout.write(s),
     writeErr: (s) => io.stderr.write(s),
-    outputError: (s, write) => write(s.startsWith("error:") ? s : `error: ${s}`),
+    outputError: (s, write) => {
+      printed();
+      write(s.startsWith("error:") ? s : `error: ${s}`);
+    },
   });
-  for (const sub of cmd.commands) configure(sub, io);
+  for (const sub of cmd.commands) configure(sub, io, printed);
 }
 
 /** Runs mesh with `argv` (without node and script) and returns the exit code. The ONLY error handler. */
@@ -134,7 +137,8 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
     if (cmdName === name) program.addCommand((await (await entry.load())(deps, sub)).description(entry.description));
     else program.command(cmdName).description(entry.description);
   }
-  configure(program, deps.io);
+  let commanderPrinted = false;
+  configure(program, deps.io, () => void (commanderPrinted = true));
   // `mesh` alone: the help is what was asked for, on stdout (as linkerd and kubectl print it).
   if (found.path.length === 0 && !argv.some((a) => ["-h", "--help", "--mesh-version"].includes(a))) {
     deps.io.stdout.write(program.helpInformation());
@@ -144,6 +148,11 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
     await program.parseAsync(found.path[0] === "help" ? argv : found.argv, { from: "user" });
     return ExitCode.Ok;
   } catch (err) {
+    // An argument parser's error thrown from a command's action (not while commander parsed) was
+    // printed by nobody: say it, as commander would have.
+    if (err instanceof CommanderError && err.exitCode !== 0 && !commanderPrinted && !err.code.startsWith("commander.help")) {
+      deps.io.stderr.write(`error: ${sanitize(err.message.replace(/^error: /, ""), 500)}\n(run with --help for usage)\n`);
+    }
     return report(err, deps.io, argv.includes("--verbose"));
   }
 }

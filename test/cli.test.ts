@@ -109,3 +109,14 @@ test("an unknown option of a subcommand says how to get usage, like the root", a
   assert.equal(r.code, 2);
   assert.equal(r.stderr, "error: unknown option '--nope'\n(run with --help for usage)\n");
 });
+
+test("an argument error raised inside a command's action is printed once, as a usage error", async () => {
+  const r = await runMesh(["viz", "stat", "deploy", "-n", "Bad_NS"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /^error: "Bad_NS" is not a valid namespace name\n\(run with --help for usage\)\n$/);
+  // one commander itself reports is not printed twice
+  const parsed = await runMesh(["-L", "Bad_NS", "version"]);
+  assert.equal(parsed.code, 2);
+  assert.equal(parsed.stderr.match(/not a valid namespace name/g)?.length, 1);
+});
