@@ -114,8 +114,8 @@ export function isPolicyDenial(err: unknown): boolean {
 }
 
 const POLICY_FIX =
-  "their inbound policy refuses plaintext requests to the admin port (4191) from the API server; authorize them: a Server selecting these pods on port linkerd-admin with an AuthorizationPolicy " +
-  "that allows unauthenticated clients (what `linkerd viz allow-scrapes` renders for Prometheus), or annotate the workloads config.linkerd.io/default-inbound-policy: all-unauthenticated and restart them";
+  "their inbound policy refuses plaintext requests to the admin port (4191) from the API server; authorize them with `mesh viz allow-scrapes -n <namespace> | kubectl apply -f -` " +
+  "(a Server on port linkerd-admin and an AuthorizationPolicy admitting the API server's unauthenticated requests), or annotate the workloads config.linkerd.io/default-inbound-policy: all-unauthenticated and restart them";
 
 export const linkerdVizDataPlane: Category<CheckContext> = {
   id: "linkerd-viz-data-plane",

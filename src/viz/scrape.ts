@@ -56,7 +56,7 @@ export function describeScrapeError(err: unknown): string {
     if (err.status === 404) return "pod not found (deleted?)";
     if (err.status === 403) {
       const rbac = /cannot get resource|is forbidden|forbidden: User/i.test(err.serverMessage);
-      return rbac ? `forbidden: missing RBAC permission "get" on pods/proxy (${sanitize(err.serverMessage, 160)})` : "admin endpoint not authorized by policy (the proxy answered 403)";
+      return rbac ? `forbidden: missing RBAC permission "get" on pods/proxy (${sanitize(err.serverMessage, 160)})` : "admin endpoint not authorized by policy (the proxy answered 403; `mesh viz allow-scrapes` renders a policy that admits mesh's scrapes)";
     }
     return sanitize(err.message, 200);
   }

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LATENCY_BOUNDS, formatNumber, histogramOf, renderMetrics, type ProxyContext } from "./exposition.js";
-import { latencyCdf, resolveFlows, type PodInfo, type TrafficModel } from "./traffic-model.js";
+import { latencyCdf, parseTrafficModel, resolveFlows, type PodInfo, type TrafficModel } from "./traffic-model.js";
 
 const self: PodInfo = {
   namespace: "emojivoto",
@@ -175,4 +175,20 @@ test("no traffic yet: only the always-present families", () => {
 test("formatNumber prints integers without a decimal point", () => {
   assert.equal(formatNumber(1203), "1203");
   assert.equal(formatNumber(12.34), "12.34");
+});
+
+test("inbound flows with policy resources carry their srv/route/authz labels; denials carry no authz", () => {
+  const m: TrafficModel = {
+    flows: [
+      { direction: "inbound", rps: 2, policy: { server: "web-http", route: "api", authorization: "authorizationpolicy/web-authz" } },
+      { direction: "inbound", rps: 1, authz: "deny", clientId: null, policy: { server: "web-http" } },
+    ],
+  };
+  const text = renderMetrics(resolveFlows(m, { self, pods: [self], defaultClientIp: "10.244.0.1" }), ctx(1_700_000_010, { defaultPolicy: "deny" }));
+  const srv = 'srv_group="policy.linkerd.io",srv_kind="server",srv_name="web-http"';
+  assert.ok(text.includes(`inbound_http_authz_allow_total{target_addr="10.244.1.3:8080",target_ip="10.244.1.3",target_port="8080",${srv},route_group="policy.linkerd.io",route_kind="httproute",route_name="api",authz_group="policy.linkerd.io",authz_kind="authorizationpolicy",authz_name="web-authz",tls="true",`));
+  assert.ok(text.includes(`inbound_http_authz_deny_total{target_addr="10.244.1.3:8080",target_ip="10.244.1.3",target_port="8080",${srv},route_group="",route_kind="default",route_name="default",tls="no_identity",no_tls_reason="no_tls_from_remote"} 10`));
+  assert.match(text, /^response_total\{direction="inbound",[^}]*srv_name="web-http",route_group="policy\.linkerd\.io",route_kind="httproute",route_name="api",authz_group="policy\.linkerd\.io",authz_kind="authorizationpolicy",authz_name="web-authz",status_code="200",classification="success",grpc_status="",error=""\} 20$/m);
+  assert.match(text, /^tcp_open_connections\{direction="inbound",peer="src",[^}]*srv_name="web-http"\} 1$/m);
+  assert.throws(() => parseTrafficModel('{"flows":[{"direction":"inbound","rps":1,"policy":{"authorization":"web-authz"}}]}'), /policy\.authorization must be/);
 });

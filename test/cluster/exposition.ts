@@ -183,6 +183,19 @@ function policyLabels(policy: string, routeName = "default"): { srv: Labels; rou
   };
 }
 
+/** The policy labels of an inbound flow: its `policy` resources (C4.1), else the default policy's. */
+function flowPolicyLabels(f: ResolvedFlow, dflt: ReturnType<typeof policyLabels>): ReturnType<typeof policyLabels> {
+  const p = f.flow.policy;
+  if (f.direction !== "inbound" || !p) return dflt;
+  const G = "policy.linkerd.io";
+  const [kind, name] = p.authorization?.split("/") ?? [];
+  return {
+    srv: p.server ? [["srv_group", G], ["srv_kind", "server"], ["srv_name", p.server]] : dflt.srv,
+    route: p.route ? [["route_group", G], ["route_kind", "httproute"], ["route_name", p.route]] : dflt.route,
+    authz: kind ? [["authz_group", G], ["authz_kind", kind], ["authz_name", name]] : dflt.authz,
+  };
+}
+
 interface Outcome {
   statusCode: number;
   classification: "success" | "failure";
@@ -216,12 +229,13 @@ export function renderMetrics(flows: ResolvedFlow[], ctx: ProxyContext): string 
   const reg = new Registry();
   const elapsed = Math.max(0, ctx.now - ctx.startedAt);
   const policy = ctx.defaultPolicy ?? "all-unauthenticated";
-  const pol = policyLabels(policy);
+  const defaultPol = policyLabels(policy);
   let loopConns = 0;
   let loopRead = 0;
   let loopWrite = 0;
 
   for (const f of flows) {
+    const pol = flowPolicyLabels(f, defaultPol);
     const n = requestCount(f.rps, elapsed);
     const tls = tlsLabels(f.direction, f.peerId);
     const target = targetLabels(f.targetIp, f.targetPort);
@@ -231,11 +245,12 @@ export function renderMetrics(flows: ResolvedFlow[], ctx: ProxyContext): string 
         ? [["direction", "inbound"], ...authority, ...target, ...tls, ...pol.srv, ...pol.route, ...pol.authz]
         : [["direction", "outbound"], ...authority, ...target, ...tls, ...f.dst.map(([k, v]): [string, string] => [`dst_${k}`, v])];
 
-    if (n > 0) {
-      if (f.direction === "inbound") {
-        if (f.flow.authz === "deny") reg.add("inbound_http_authz_deny_total", [...target, ...pol.srv, ...pol.route, ...tls], n);
-        else reg.add("inbound_http_authz_allow_total", [...target, ...pol.srv, ...pol.route, ...pol.authz, ...tls], n);
-      }
+    // A denied request has no authorization to label the per-request series with: the proxy
+    // answers it (403) before them, so it shows only in inbound_http_authz_deny_total (C3).
+    const denied = f.direction === "inbound" && f.flow.authz === "deny";
+    if (n > 0 && denied) reg.add("inbound_http_authz_deny_total", [...target, ...pol.srv, ...pol.route, ...tls], n);
+    if (n > 0 && !denied) {
+      if (f.direction === "inbound") reg.add("inbound_http_authz_allow_total", [...target, ...pol.srv, ...pol.route, ...pol.authz, ...tls], n);
       reg.add("request_total", endpoint, n);
       for (const o of outcomes(f, n)) {
         reg.addHist("response_latency_ms", [...endpoint, ["status_code", String(o.statusCode)]], histogramOf(f.cdf, o.count));

@@ -79,6 +79,13 @@ export interface Flow {
   serverId?: string | null;
   /** Inbound: `deny` counts requests in `inbound_http_authz_deny_total` and answers 403. */
   authz?: "allow" | "deny";
+  /**
+   * Inbound: the policy resources the requests matched, for the `srv_*`, `route_*` and `authz_*`
+   * labels (default: the pod's default policy). `server` names a Server, `route` an HTTPRoute,
+   * `authorization` is `<kind>/<name>` with kind `authorizationpolicy` or `serverauthorization`
+   * (denied requests carry none). The stand-in does not read policy objects: these are labels only.
+   */
+  policy?: { server?: string; route?: string; authorization?: string };
   /** Open TCP connections carrying the flow; default 1. */
   connections?: number;
   /** Bytes per request and per response, for `tcp_*_bytes_total`; defaults 120 and 1200. */
@@ -140,6 +147,9 @@ function validateFlow(f: unknown, i: number): void {
   } else if (flow.latencyMs !== undefined && !(flow.latencyMs >= 0)) throw new Error(`${at}.latencyMs must be >= 0`);
   if (flow.route !== undefined && flow.authority === undefined && !flow.to?.service)
     throw new Error(`${at}.route needs an authority`);
+  const az = flow.policy?.authorization;
+  if (az !== undefined && !/^(authorizationpolicy|serverauthorization)\/[^/]+$/.test(az))
+    throw new Error(`${at}.policy.authorization must be authorizationpolicy/<name> or serverauthorization/<name>`);
 }
 
 /** Latency distribution sorted by value, weights normalised, cumulative. */

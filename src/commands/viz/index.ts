@@ -21,6 +21,18 @@ export const VIZ_COMMANDS: Record<string, { description: string; load: () => Pro
     description: "Connections between resources, with the proxies' mTLS identities",
     load: async () => (await import("./edges.js")).edgesCommand,
   },
+  authz: {
+    description: "Traffic of a resource by the server, route and authorization policy that admitted it, with the rate of denied requests",
+    load: async () => (await import("./authz.js")).authzCommand,
+  },
+  "allow-scrapes": {
+    description: "Render the Server and policies that let mesh (through the API server) and Prometheus read the proxies' metrics under a deny or authenticated default policy",
+    load: async () => (await import("./allow-scrapes.js")).allowScrapesCommand,
+  },
+  profile: {
+    description: "Render a ServiceProfile from the requests a workload receives (--tap), or a template",
+    load: async () => (await import("./profile.js")).profileCommand,
+  },
   list: {
     description: "List meshed pods and whether their proxies write the access log that tap and top read",
     load: async () => (await import("./list.js")).listCommand,
