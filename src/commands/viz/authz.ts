@@ -10,7 +10,7 @@ import { parseResourceArgs, type ResourceRef } from "../../viz/resources.js";
 import { Scraper } from "../../viz/scrape.js";
 import { globals, parseDuration, parseNamespace } from "../shared.js";
 import { contextNamespace, sampleTwice, scrapable } from "./common.js";
-import { MIN_STAT_WINDOW_MS } from "./stat.js";
+import { sampling } from "./stat.js";
 
 export interface AuthzOptions {
   namespace?: string;
@@ -30,19 +30,12 @@ export interface ValidatedAuthz {
 export function validateAuthzOptions(args: string[], o: AuthzOptions, namespace: string): ValidatedAuthz {
   if (args.length === 0 || args.length > 2) throw new UsageError(`authz takes one resource (TYPE, TYPE/NAME or TYPE NAME), got ${args.length} arguments`, "e.g. `mesh viz authz deploy/web -n emojivoto`");
   if (!["table", "wide", "json"].includes(o.output)) throw new UsageError(`output format "${o.output}" is not supported`, "use -o table, -o wide or -o json");
-  let windowMs: number;
-  try {
-    windowMs = parseDuration(o.timeWindow);
-  } catch {
-    throw new UsageError(`invalid --time-window "${o.timeWindow}": not a duration (e.g. 30s, 1m, 1h)`);
-  }
-  if (windowMs < MIN_STAT_WINDOW_MS) throw new UsageError("metrics time window needs to be at least 15s");
-  if (!(o.interval > 0)) throw new UsageError("--interval must be greater than 0");
+  const { windowMs, intervalMs } = sampling(o);
   const refs = parseResourceArgs(args.length === 2 ? [`${args[0]}/${args[1]}`] : args, namespace);
   const ref = refs[0];
   if (ref.type === "all") throw new UsageError("authz does not take 'all'", "name one resource type, e.g. deploy, po, ns, srv, ap, saz or httproute");
   if (ref.type === "serviceprofile") throw new UsageError("authz does not support serviceprofile resources");
-  return { ref, windowMs, intervalMs: Math.min(o.interval, windowMs), output: o.output as ValidatedAuthz["output"] };
+  return { ref, windowMs, intervalMs, output: o.output as ValidatedAuthz["output"] };
 }
 
 /** The labels Prometheus attaches to a pod's series (D3): a selector on these narrows the pods to scrape. */

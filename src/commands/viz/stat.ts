@@ -59,13 +59,8 @@ function single(flag: string, value: string, namespace: string): ResourceRef {
   return r;
 }
 
-/** B3's flag rules, before any I/O. `namespaceSet`: -n was given on the command line. */
-export function validateStatOptions(args: string[], o: StatOptions, namespace: string, namespaceSet: boolean): ValidatedStat {
-  if (args.length === 0) throw new UsageError("no resource given", "name a resource type, e.g. `mesh viz stat deploy` or `mesh viz stat deploy/web -n emojivoto`");
-  if (!["table", "wide", "json"].includes(o.output)) throw new UsageError(`output format "${o.output}" is not supported`, "use -o table, -o wide or -o json");
-  if (o.to && o.from) throw new UsageError("--to and --from flags are mutually exclusive");
-  if (o.toNamespace && o.fromNamespace) throw new UsageError("--to-namespace and --from-namespace flags are mutually exclusive");
-  if (o.allNamespaces && namespaceSet) throw new UsageError("-A/--all-namespaces and -n/--namespace flags are mutually exclusive");
+/** `-t` validated as Linkerd's metrics API does for stat (≥ 15 s), and the sampling interval it caps. */
+export function sampling(o: { timeWindow: string; interval: number }): { windowMs: number; intervalMs: number } {
   let windowMs: number;
   try {
     windowMs = parseDuration(o.timeWindow);
@@ -74,6 +69,17 @@ export function validateStatOptions(args: string[], o: StatOptions, namespace: s
   }
   if (windowMs < MIN_STAT_WINDOW_MS) throw new UsageError("metrics time window needs to be at least 15s");
   if (!(o.interval > 0)) throw new UsageError("--interval must be greater than 0");
+  return { windowMs, intervalMs: Math.min(o.interval, windowMs) };
+}
+
+/** B3's flag rules, before any I/O. `namespaceSet`: -n was given on the command line. */
+export function validateStatOptions(args: string[], o: StatOptions, namespace: string, namespaceSet: boolean): ValidatedStat {
+  if (args.length === 0) throw new UsageError("no resource given", "name a resource type, e.g. `mesh viz stat deploy` or `mesh viz stat deploy/web -n emojivoto`");
+  if (!["table", "wide", "json"].includes(o.output)) throw new UsageError(`output format "${o.output}" is not supported`, "use -o table, -o wide or -o json");
+  if (o.to && o.from) throw new UsageError("--to and --from flags are mutually exclusive");
+  if (o.toNamespace && o.fromNamespace) throw new UsageError("--to-namespace and --from-namespace flags are mutually exclusive");
+  if (o.allNamespaces && namespaceSet) throw new UsageError("-A/--all-namespaces and -n/--namespace flags are mutually exclusive");
+  const { windowMs, intervalMs } = sampling(o);
   const refs = parseResourceArgs(args, namespace);
   for (const r of refs) {
     if (!SUPPORTED.has(r.type)) throw new UsageError(`mesh viz stat does not support ${r.type} resources yet`, "use deploy, sts, ds, rs, rc, job, cj, po, ns, svc, au or all");
@@ -88,7 +94,7 @@ export function validateStatOptions(args: string[], o: StatOptions, namespace: s
   if (from?.type === "service") throw new UsageError("service is not supported as a target on 'from' queries, or as a target with 'to' queries");
   if (from?.type === "authority") throw new UsageError("cannot query traffic --from an authority");
   if (refs.some((r) => POLICY_TYPES.has(r.type)) && (to || from)) throw new UsageError("--to and --from are not supported with policy resources");
-  return { refs, to, from, windowMs, intervalMs: Math.min(o.interval, windowMs), output: o.output as ValidatedStat["output"] };
+  return { refs, to, from, windowMs, intervalMs, output: o.output as ValidatedStat["output"] };
 }
 
 

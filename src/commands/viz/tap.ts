@@ -68,6 +68,14 @@ export function tapTargets(args: string[], o: TapCommonOptions): { target: Resou
   return { target, to };
 }
 
+/**
+ * What a tap session follows for tap and top: the target's pods, or with `--to` the destination's
+ * pods, keeping requests from the target's; the label selector, the filters and the rate budget.
+ */
+export function sessionSelection(target: ResourceRef[], to: ResourceRef[] | undefined, o: TapCommonOptions) {
+  return { tapRefs: to ?? target, sourceRefs: to ? target : undefined, selector: o.selector, filter: tapFilter(o), maxRps: o.maxRps };
+}
+
 export function tapFilter(o: TapCommonOptions): TapFilter {
   return { method: o.method, scheme: o.scheme, authority: o.authority, path: o.path };
 }
@@ -100,11 +108,7 @@ export const tapCommand = (deps: Deps) =>
       try {
         await runTapSession({
           cluster,
-          tapRefs: to ?? target,
-          sourceRefs: to ? target : undefined,
-          selector: opts.selector,
-          filter: tapFilter(opts),
-          maxRps: opts.maxRps,
+          ...sessionSelection(target, to, opts),
           signal: stop.signal,
           now: deps.now,
           warn: (m) => deps.io.stderr.write(`${m}\n`),

@@ -6,7 +6,7 @@ import { clusterApi } from "../../kube/cluster.js";
 import type { ServiceProfile } from "../../kube/types.js";
 import { globals } from "../shared.js";
 import { routeOf, topSample, TopTable, TOP_HELP } from "../../viz/tap/top.js";
-import { addTapOptions, tapFilter, tapTargets, withNamespace, type TapCommonOptions } from "./tap.js";
+import { addTapOptions, sessionSelection, tapTargets, withNamespace, type TapCommonOptions } from "./tap.js";
 import { runTapSession } from "./tap-session.js";
 
 export interface TopOptions extends TapCommonOptions {
@@ -85,11 +85,7 @@ printed every ${SNAPSHOT_MS / 1000}s when it changed, and once more at the end.`
       try {
         await runTapSession({
           cluster,
-          tapRefs: to ?? target,
-          sourceRefs: to ? target : undefined,
-          selector: opts.selector,
-          filter: tapFilter(opts),
-          maxRps: opts.maxRps,
+          ...sessionSelection(target, to, opts),
           signal: stop.signal,
           now: deps.now,
           // On the full screen, warnings would be drawn over; they wait until it is restored.
