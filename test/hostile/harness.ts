@@ -111,13 +111,21 @@ export function script(dir: string, name: string, body: string): string {
 
 export interface Timed extends RunResult {
   ms: number;
+  /**
+   * Peak resident memory in MiB: of the mesh process (meshProcess), or of this test process,
+   * which ran mesh in-process (meshIn: getrusage's peak only grows, so it bounds that run too).
+   */
+  maxRssMb: number;
 }
+
+/** What a hostile case may cost in memory unless it says otherwise (a 520 MiB body once took 1.1 GB). */
+export const DEFAULT_MAX_RSS_MB = 768;
 
 /** mesh in-process, connecting for real (kubeconfig, exec plugins, HTTP) through connect(). */
 export async function meshIn(argv: string[], opts: { stdin?: string; maxBodyBytes?: number } = {}): Promise<Timed> {
   const start = Date.now();
   const r = await runMesh(argv, { stdin: opts.stdin, cluster: (g) => connect(g, { maxBodyBytes: opts.maxBodyBytes }) });
-  return { ...r, ms: Date.now() - start };
+  return { ...r, ms: Date.now() - start, maxRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
 /**
@@ -135,7 +143,8 @@ export function meshProcess(argv: string[], opts: { env?: NodeJS.ProcessEnv; std
       fd = (process.getBuiltinModule("node:fs") as typeof import("node:fs")).openSync(opts.stdinFile, "r");
       stdio[0] = fd;
     }
-    const child = spawn(process.execPath, ["--import", "tsx", join(here, "main.ts"), ...argv], { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: "1", ...opts.env }, stdio });
+    const rssFile = join(tempDir("mesh-hostile-rss-"), "maxrss");
+    const child = spawn(process.execPath, ["--import", "tsx", join(here, "main.ts"), ...argv], { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: "1", ...opts.env, MESH_HOSTILE_RSS_FILE: rssFile }, stdio });
     if (fd !== undefined) (process.getBuiltinModule("node:fs") as typeof import("node:fs")).closeSync(fd);
     let stdout = "";
     let stderr = "";
@@ -144,7 +153,10 @@ export function meshProcess(argv: string[], opts: { env?: NodeJS.ProcessEnv; std
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.killAfterMs ?? 60_000);
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - start });
+      const fs = process.getBuiltinModule("node:fs") as typeof import("node:fs");
+      // a process killed by the timer wrote nothing: its peak is unknown, and the case fails on its code
+      const kib = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, "utf8")) : 0;
+      resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - start, maxRssMb: kib / 1024 });
     });
   });
 }
@@ -157,6 +169,8 @@ export interface Expect {
   secrets?: string[];
   /** Upper bound on the run's wall-clock time. */
   maxMs: number;
+  /** Upper bound on peak memory (default DEFAULT_MAX_RSS_MB). */
+  maxRssMb?: number;
   /** What stdout may hold: "" (the default: nothing, not even partial output) or a pattern. */
   stdout?: string | RegExp;
 }
@@ -180,10 +194,15 @@ export function expectClean(r: Timed, e: Expect): void {
   if (typeof out === "string") assert.equal(r.stdout, out, `stdout${ctx}`);
   else assert.match(r.stdout, out, `stdout${ctx}`);
   assert.ok(r.ms <= e.maxMs, `took ${r.ms} ms, bound ${e.maxMs} ms${ctx}`);
+  assertMemory(r, e.maxRssMb);
+}
+
+function assertMemory(r: Timed, bound = DEFAULT_MAX_RSS_MB): void {
+  assert.ok(r.maxRssMb <= bound, `peak memory ${r.maxRssMb.toFixed(0)} MiB, bound ${bound} MiB`);
 }
 
 /** A check run must end with its status line, whatever failed. */
-export function expectCheckEnds(r: Timed, e: { failing: RegExp; maxMs: number; secrets?: string[] }): void {
+export function expectCheckEnds(r: Timed, e: { failing: RegExp; maxMs: number; secrets?: string[]; maxRssMb?: number }): void {
   const ctx = `\n--- stdout ---\n${r.stdout.slice(-3000)}\n--- stderr ---\n${r.stderr.slice(0, 2000)}`;
   assert.equal(r.code, 1, `exit code${ctx}`);
   assert.match(r.stdout, e.failing, `the failing check's message${ctx}`);
@@ -191,6 +210,7 @@ export function expectCheckEnds(r: Timed, e: { failing: RegExp; maxMs: number; s
   assert.doesNotMatch(r.stdout + r.stderr, /\x1b|is not a function|Cannot read properties|\n\s+at .+:\d+:\d+/, `a crash or escape sequence${ctx}`);
   for (const secret of [TOKEN, ...(e.secrets ?? [])]) assert.ok(!(r.stdout + r.stderr).includes(secret), `secret "${secret}"${ctx}`);
   assert.ok(r.ms <= e.maxMs, `took ${r.ms} ms, bound ${e.maxMs} ms${ctx}`);
+  assertMemory(r, e.maxRssMb);
 }
 
 /** A minimal Deployment, to give inject something to do. */
