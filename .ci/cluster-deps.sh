@@ -21,7 +21,8 @@ if dpkg-query -W -f='${Status}' golang-go 2>/dev/null | grep -q 'install ok inst
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-packages="iproute2 prometheus"
+# zsh and fish: the completion tests check the scripts `mesh completion zsh|fish` prints.
+packages="iproute2 prometheus zsh fish"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

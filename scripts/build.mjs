@@ -29,7 +29,11 @@ const LAZY = {
   uninject: "commands/uninject.ts",
   check: "commands/check.ts",
   viz: "commands/viz/index.ts",
+  completion: "commands/completion.ts",
   cluster: "kube/cluster.ts",
+  diagnostics: "commands/diagnostics.ts",
+  authz: "commands/authz.ts",
+  "version-proxy": "commands/version-proxy.ts",
 };
 /** Modules that live in runtime.js; the lazy builds import them from there. */
 const RUNTIME = ["cli.ts", "errors.ts", "io.ts", "version.ts", "output/sanitize.ts", "commands/shared.ts", "commands/version.ts"].map(src);

@@ -42,6 +42,30 @@ export const COMMANDS: Record<string, { description: string; group?: boolean; lo
       return (deps, sub) => vizCommand(deps, sub[0]);
     },
   },
+  diagnostics: {
+    description: "Diagnose Linkerd components: proxies' and controllers' raw metrics, what services resolve to, the policy of a pod's port",
+    group: true,
+    load: async () => {
+      const { diagnosticsCommand } = await import("./commands/diagnostics.js");
+      return (deps) => diagnosticsCommand(deps);
+    },
+  },
+  dg: {
+    description: "Alias of diagnostics",
+    group: true,
+    load: async () => {
+      const { diagnosticsCommand } = await import("./commands/diagnostics.js");
+      return (deps) => diagnosticsCommand(deps, "dg");
+    },
+  },
+  authz: {
+    description: "List the authorization policies that apply to a workload's pods",
+    load: async () => (await import("./commands/authz.js")).authzCommand,
+  },
+  completion: {
+    description: "Print the script that makes bash, zsh or fish complete mesh's commands, flags and cluster names",
+    load: async () => (await import("./commands/completion.js")).completionCommand,
+  },
 };
 
 export function buildProgram(): Command {
@@ -128,6 +152,8 @@ function configure(cmd: Command, io: Io, printed: () => void): void {
 
 /** Runs mesh with `argv` (without node and script) and returns the exit code. The ONLY error handler. */
 export async function run(argv: string[], deps: Deps): Promise<number> {
+  // the hidden entry point the completion scripts call (see commands/completion.ts)
+  if (argv[0] === "__complete") return (await import("./commands/completion.js")).complete(argv.slice(1), deps);
   const program = buildProgram();
   const found = findCommand(program, argv, (n) => Boolean(COMMANDS[n]?.group));
   const [name, ...sub] = found.path[0] === "help" ? found.path.slice(1) : found.path;
@@ -198,4 +224,6 @@ export function processDeps(argv: string[]): Deps {
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   process.exitCode = await run(argv, processDeps(argv));
+  // a completion that gave up on a slow cluster must not wait for its sockets: the shell is waiting
+  if (argv[0] === "__complete") process.exit();
 }
