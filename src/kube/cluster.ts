@@ -233,6 +233,9 @@ export type Transport = ((req: TransportRequest) => Promise<TransportResponse>) 
  * The typed API over any Cluster: itself when it is one, else the typed getters on top of its
  * `getText` (GET only; a fake Cluster of a test, say).
  */
+/** The marker for an attempt that met a stale kept-alive socket (retried once, see httpTransport). */
+const STALE_SOCKET = new Error("stale kept-alive socket");
+
 /** How often a request answered 429 is sent in all, and the wait between (client-go: Retry-After, 1 s). */
 const RETRIES_ON_429 = 5;
 const RETRY_AFTER_MS = 1000;
@@ -828,11 +831,16 @@ function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions
     return r;
   };
 
-  const transport: Transport = async (req) => {
+  /** One attempt; rejects with STALE_SOCKET when a kept-alive socket turned out closed before any answer. */
+  const attempt = async (req: TransportRequest): Promise<TransportResponse> => {
     const what = `${req.method} ${req.path.split("?")[0]}`;
     const maxBytes = req.maxBytes ?? maxBodyBytes;
     const r = await open(req.method, req.path, req.accept ?? "application/json", req.body, req.contentType, undefined, req.timeoutMs);
     return new Promise<TransportResponse>((resolve, reject) => {
+      r.once("error", (e: NodeJS.ErrnoException) => {
+        // The server closed an idle kept-alive socket just as it was reused: nothing was answered.
+        if (r.reusedSocket && e.code === "ECONNRESET" && !settled) finish(() => reject(STALE_SOCKET));
+      });
       let settled = false;
       const timer = setTimeout(() => r.destroy(code("MESH_TIMEOUT")), req.timeoutMs);
       const finish = (f: () => void) => {
@@ -878,6 +886,20 @@ function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions
       });
       r.end(req.body);
     });
+  };
+
+  // A GET that met a stale kept-alive socket is sent once more on a fresh one, as Node's docs advise
+  // (client-go's transport does the same for idempotent requests).
+  const transport: Transport = async (req) => {
+    try {
+      return await attempt(req);
+    } catch (e) {
+      if (e !== STALE_SOCKET) throw e;
+      if (req.method !== "GET") throw transportError(code("ECONNRESET"), server, req.timeoutMs, `${req.method} ${req.path.split("?")[0]}`);
+      return attempt(req).catch((again: unknown) => {
+        throw again === STALE_SOCKET ? transportError(code("ECONNRESET"), server, req.timeoutMs, `${req.method} ${req.path.split("?")[0]}`) : again;
+      });
+    }
   };
 
   transport.stream = async (req) => {

@@ -188,3 +188,33 @@ test("controlPlaneVersion reads linkerdVersion from linkerd-config", async () =>
   assert.equal(await api.cluster().controlPlaneVersion("linkerd"), "stable-2.14.10");
   assert.equal(await api.cluster().controlPlaneVersion("other"), undefined);
 });
+
+test("a GET that meets a kept-alive socket the server closed is sent once more on a fresh socket", async () => {
+  // The server answers the first request on a connection, then resets that connection when it is
+  // reused: the race a server's idle timeout makes with a client's keep-alive.
+  const served = new WeakMap<object, number>();
+  let resets = 0;
+  let answered = 0;
+  const srv = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const n = (served.get(req.socket) ?? 0) + 1;
+    served.set(req.socket, n);
+    if (n > 1) {
+      resets++;
+      req.socket.resetAndDestroy();
+      return;
+    }
+    answered++;
+    res.setHeader("Content-Type", "application/json");
+    res.end(JSON.stringify({ gitVersion: "v1.37.2" }));
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  try {
+    const c = await connect(globals(kubeconfig(`http://127.0.0.1:${(srv.address() as AddressInfo).port}`)));
+    for (let i = 0; i < 3; i++) assert.equal((await c.serverVersion()).gitVersion, "v1.37.2");
+    assert.equal(answered, 3);
+    assert.ok(resets >= 1, "the kept-alive socket was reused, and reset");
+  } finally {
+    srv.closeAllConnections();
+    srv.close();
+  }
+});
