@@ -215,6 +215,31 @@ function parseLabelPairs(text: string, pairs: string[]): void {
   }
 }
 
+/**
+ * The first `}` in buf[from, end) outside a quoted label value (where `\` escapes the next
+ * character), or -1. Jumps from quote to quote with indexOf instead of reading every character.
+ */
+function closingBrace(buf: string, from: number, end: number): number {
+  let close = buf.indexOf("}", from);
+  let j = from;
+  while (close !== -1 && close < end) {
+    const open = buf.indexOf('"', j);
+    if (open === -1 || open > close) return close;
+    // The value's closing quote: the first one after an even number of backslashes.
+    let q = buf.indexOf('"', open + 1);
+    for (;;) {
+      if (q === -1 || q >= end) return -1;
+      let backslashes = 0;
+      for (let t = q - 1; t > open && buf.charCodeAt(t) === 92; t--) backslashes++;
+      if (backslashes % 2 === 0) break;
+      q = buf.indexOf('"', q + 1);
+    }
+    j = q + 1;
+    if (close < j) close = buf.indexOf("}", j);
+  }
+  return -1;
+}
+
 function excerpt(s: string, at: number): string {
   const part = s.slice(at, at + 24);
   return part.replace(/[\x00-\x1f\x7f]/g, "?") + (s.length > at + 24 ? "…" : "");
@@ -237,8 +262,12 @@ export class ExpositionParser {
   samples = 0;
 
   private readonly wanted: Set<string> | undefined;
-  /** Metric name → requested family it belongs to, or null: decided once per name. */
-  private readonly familyOf = new Map<string, string | null>();
+  /**
+   * Metric name → the name as an owned string and the requested family it belongs to, or null:
+   * decided once per name. Sinks get the owned name, never a slice of the chunk: a Map keyed by a
+   * slice would keep the whole chunk's text alive (16 KB per chunk, for as long as the scrape).
+   */
+  private readonly familyOf = new Map<string, { name: string; family: string } | null>();
   private readonly interner: Interner;
   private readonly strict: boolean;
   private rest = "";
@@ -267,13 +296,23 @@ export class ExpositionParser {
       this.bytes += chunk.byteLength;
     }
     if (text.length === 0) return;
-    const buf = this.rest.length ? this.rest + text : text;
     let pos = 0;
-    for (let nl = buf.indexOf("\n"); nl !== -1; nl = buf.indexOf("\n", pos)) {
-      this.line(buf, pos, nl);
+    if (this.rest.length) {
+      // Only the line split across chunks is joined: `rest + text` would copy the whole chunk.
+      const nl = text.indexOf("\n");
+      if (nl === -1) {
+        this.rest += text;
+        return;
+      }
+      const joined = this.rest + text.slice(0, nl);
+      this.line(joined, 0, joined.length);
       pos = nl + 1;
     }
-    this.rest = pos === 0 ? buf : buf.slice(pos);
+    for (let nl = text.indexOf("\n", pos); nl !== -1; nl = text.indexOf("\n", pos)) {
+      this.line(text, pos, nl);
+      pos = nl + 1;
+    }
+    this.rest = pos === 0 ? text : text.slice(pos);
   }
 
   end(): void {
@@ -293,10 +332,10 @@ export class ExpositionParser {
     if (this.errors.length < MAX_KEPT_ERRORS) this.errors.push({ line: this.lines, message });
   }
 
-  private family(name: string): string | null {
-    let f = this.familyOf.get(name);
-    if (f !== undefined) return f;
-    f = null;
+  private family(name: string): { name: string; family: string } | null {
+    const known = this.familyOf.get(name);
+    if (known !== undefined) return known;
+    let f: string | null = null;
     if (!this.wanted || this.wanted.has(name)) f = name;
     else
       for (const s of SUFFIXES)
@@ -307,8 +346,9 @@ export class ExpositionParser {
     // Without a family list, `_bucket` samples still belong to their histogram when its TYPE said so.
     if (!this.wanted && name.endsWith("_bucket") && this.types.get(name.slice(0, -7)) === "histogram") f = name.slice(0, -7);
     const key = own(name);
-    this.familyOf.set(key, f === null ? null : own(f));
-    return f === null ? null : this.familyOf.get(key)!;
+    const entry = f === null ? null : { name: key, family: f === name ? key : own(f) };
+    this.familyOf.set(key, entry);
+    return entry;
   }
 
   /** One line: buf[start, end). */
@@ -325,13 +365,12 @@ export class ExpositionParser {
     while (i < end && isNameChar(buf.charCodeAt(i))) i++;
     const c = i < end ? buf.charCodeAt(i) : 32;
     if (c !== 123 /* { */ && c !== 32 && c !== 9) return this.fail(`invalid character after metric name "${excerpt(buf.slice(nameStart, end), 0)}"`);
-    const name = buf.slice(nameStart, i);
-    const family = this.family(name);
-    if (family === null) return;
+    const f = this.family(buf.slice(nameStart, i));
+    if (f === null) return;
     try {
-      this.sample(buf, i, end, name, family);
+      this.sample(buf, i, end, f.name, f.family);
     } catch (e) {
-      if (e instanceof LineError) return this.fail(`${name}: ${e.message}`);
+      if (e instanceof LineError) return this.fail(`${f.name}: ${e.message}`);
       throw e;
     }
   }
@@ -355,18 +394,8 @@ export class ExpositionParser {
     while (k < end && (buf.charCodeAt(k) === 32 || buf.charCodeAt(k) === 9)) k++;
     if (buf.charCodeAt(k) === 123) i = k;
     if (buf.charCodeAt(i) === 123) {
-      // Find the closing brace outside quotes.
-      let j = i + 1;
-      let quoted = false;
-      for (; j < end; j++) {
-        const c = buf.charCodeAt(j);
-        if (quoted) {
-          if (c === 92) j++;
-          else if (c === 34) quoted = false;
-        } else if (c === 34) quoted = true;
-        else if (c === 125) break;
-      }
-      if (j >= end) throw new LineError("missing closing brace");
+      const j = closingBrace(buf, i + 1, end);
+      if (j === -1) throw new LineError("missing closing brace");
       const text = buf.slice(i + 1, j);
       if (isBucket) {
         const r = this.bucketLabels(text);

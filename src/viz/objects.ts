@@ -75,6 +75,29 @@ export async function resolveTargets(cluster: ClusterApi, refs: ResourceRef[], o
   const pods = (ns: string | undefined) => once<Pod>(`pods/${ns ?? ""}`, () => cluster.listPods(ns ?? "")).then((all) => all.filter(isLivePod));
   const list = (type: ResourceType, ns: string | undefined, selector: string | undefined) =>
     once<KubeObject>(`${type}/${ns ?? ""}/${selector ?? ""}`, () => LISTERS[type]!(cluster, type === "namespace" ? undefined : ns ?? "", selector));
+  // The pods (and ReplicaSets, Jobs) of one object's namespace. With -A, one cluster-wide list serves
+  // every namespace instead of one list per namespace, one after the other (41 requests for 100
+  // Deployments in 20 namespaces, 3 now).
+  const grouped = new Map<string, Promise<Map<string, KubeObject[]>>>();
+  const byNamespace = <T extends KubeObject>(key: string, all: () => Promise<T[]>, ns: string | undefined): Promise<T[]> => {
+    let g = grouped.get(key);
+    if (!g) {
+      g = all().then((items) => {
+        const m = new Map<string, KubeObject[]>();
+        for (const o of items) {
+          const k = o.metadata.namespace ?? "";
+          const l = m.get(k);
+          if (l) l.push(o);
+          else m.set(k, [o]);
+        }
+        return m;
+      });
+      grouped.set(key, g);
+    }
+    return g.then((m) => (m.get(ns ?? "") ?? []) as T[]);
+  };
+  const podsIn = (ns: string | undefined) => (opts.allNamespaces ? byNamespace("pods", () => pods(undefined), ns) : pods(ns));
+  const listIn = (type: ResourceType, ns: string | undefined) => (opts.allNamespaces ? byNamespace(type, () => list(type, undefined, undefined), ns) : list(type, ns, undefined));
 
   const out: Target[] = [];
   for (const ref of refs) {
@@ -103,32 +126,32 @@ export async function resolveTargets(cluster: ClusterApi, refs: ResourceRef[], o
     const ns = o.metadata.namespace;
     switch (type) {
       case "namespace":
-        return pods(o.metadata.name);
+        return podsIn(o.metadata.name);
       case "pod":
         return isLivePod(o as Pod) ? [o as Pod] : [];
       case "service": {
         const spec = (o as Service).spec;
         if (!spec?.selector || Object.keys(spec.selector).length === 0 || spec.type === "ExternalName") return [];
-        return (await pods(ns)).filter((p) => matchLabels(spec.selector, p.metadata.labels));
+        return (await podsIn(ns)).filter((p) => matchLabels(spec.selector, p.metadata.labels));
       }
       case "deployment": {
         const sel = selectorOf(o);
-        const rss = (await list("replicaset", ns, undefined)).filter((rs) => rs.metadata.namespace === ns && ownedBy(rs, o.metadata.uid) && matchLabels(sel, rs.metadata.labels));
-        const all = await pods(ns);
+        const rss = (await listIn("replicaset", ns)).filter((rs) => rs.metadata.namespace === ns && ownedBy(rs, o.metadata.uid) && matchLabels(sel, rs.metadata.labels));
+        const all = await podsIn(ns);
         return all.filter((p) => rss.some((rs) => ownedBy(p, rs.metadata.uid) && matchLabels(selectorOf(rs), p.metadata.labels)));
       }
       case "cronjob": {
-        const jobs = (await list("job", ns, undefined)).filter((j) => j.metadata.namespace === ns && ownedBy(j, o.metadata.uid));
-        const all = await pods(ns);
+        const jobs = (await listIn("job", ns)).filter((j) => j.metadata.namespace === ns && ownedBy(j, o.metadata.uid));
+        const all = await podsIn(ns);
         return all.filter((p) => jobs.some((j) => ownedBy(p, j.metadata.uid) && matchLabels(selectorOf(j), p.metadata.labels)));
       }
       case "replicationcontroller": {
         const sel = (o as { spec?: { selector?: Record<string, string> } }).spec?.selector;
-        return (await pods(ns)).filter((p) => ownedBy(p, o.metadata.uid) && matchLabels(sel, p.metadata.labels));
+        return (await podsIn(ns)).filter((p) => ownedBy(p, o.metadata.uid) && matchLabels(sel, p.metadata.labels));
       }
       default: {
         const sel = selectorOf(o);
-        return (await pods(ns)).filter((p) => ownedBy(p, o.metadata.uid) && matchLabels(sel, p.metadata.labels));
+        return (await podsIn(ns)).filter((p) => ownedBy(p, o.metadata.uid) && matchLabels(sel, p.metadata.labels));
       }
     }
   }

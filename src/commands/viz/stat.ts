@@ -217,24 +217,33 @@ export async function runStat(deps: Deps, g: GlobalOptions, o: StatOptions, v: V
     const needsDomain = v.refs.some((r) => r.type === "service" || r.type === "all");
     const clusterDomain = needsDomain ? await clusterDomainOf(cluster, cp) : "cluster.local";
     const expected = o.proxyVersionMismatch ? await expectedProxyVersion(cluster, scraper, cp) : undefined;
+    let planStart = deps.now().getTime();
     let plans = await plan(cluster, v, o, cp, clusterDomain);
+    let planMs = deps.now().getTime() - planStart;
     const podsOf = (ps: Plan[]) => [...new Map(ps.flatMap((p) => p.scrape).map((p) => [podKey(p), p])).values()];
     let roundStart = deps.now().getTime();
     let previous = await scraper.round(podsOf(plans), { throwIfAllFail: true });
     for (let round = 1; ; round++) {
-      const cd = countdown(deps, v.intervalMs);
-      await sleep(v.intervalMs, stop.signal);
+      // Each pod's next scrape comes --interval after its last one: the next round starts --interval
+      // after this one started (the re-listing before it included), not --interval after it ended,
+      // which with many pods would add a whole round's time to the interval and to the wall time.
+      const wait = Math.max(0, roundStart + v.intervalMs - planMs - deps.now().getTime());
+      const cd = countdown(deps, wait);
+      await sleep(wait, stop.signal);
       cd.stop();
       if (stop.signal.aborted) break;
       // Pods come and go: pods that started after the first scrape count from zero (D2 step 5).
+      planStart = deps.now().getTime();
       plans = await plan(cluster, v, o, cp, clusterDomain);
+      planMs = deps.now().getTime() - planStart;
+      const currentStart = deps.now().getTime();
       const current = await scraper.round(podsOf(plans));
       const rows = computeRows(plans, previous, current, roundStart, o, cp, expected);
       print(deps, v, o, rows, expected, round);
       if (g.verbose) deps.io.stderr.write(`${verboseLine(scraper, cluster)}\n`);
       if (!o.watch || (o.watchRounds !== undefined && round >= o.watchRounds)) break;
       previous = current;
-      roundStart = deps.now().getTime();
+      roundStart = currentStart;
     }
     scraper.flushWarnings();
   } finally {

@@ -1,0 +1,294 @@
+// `mesh viz stat` at scale in the real test cluster (issue 12): 500 meshed pods (20 namespaces ×
+// 5 Deployments × 5 replicas by default), each proxy stand-in serving /metrics from a small traffic
+// model (one inbound flow from the previous Deployment's pods, one outbound flow to the next
+// Deployment's Service: ~75 KB of /metrics per pod, 4 KB gzipped). Runs the built bin (`npm run build` first):
+//   mesh viz stat deploy -A --interval 10s -o json --verbose
+// Targets: wall time <= the sampling interval + 1 s (start-up, listing, two scrape rounds of every
+// pod and the output all fit in one second beside the interval); peak RSS <= 150 MB (GNU time's
+// %M). Also checks the numbers (one row per Deployment, RPS within 5 % of the model), and
+// reports the API requests and bytes that `--verbose` prints.
+// Baselines from the same run: `node -e 0` and the cluster's `kubectl get pods -A -o json` (the
+// one list call every client of a 500-pod cluster makes), wall time and peak RSS.
+// Human-readable lines go to stderr, one JSON line on stdout (`ok`: every target met).
+//   npm run build && node bench/viz-stat.mjs [--namespaces 20] [--deployments 5] [--replicas 5] [--interval 10s] [--runs 3]
+// Needs the test cluster (root; see test/cluster/README.md): uses the one `npm run cluster:up`
+// started, else starts a private one. Its namespaces are deleted at the end, also on failure.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { tsImport } from "tsx/esm/api";
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const NAMESPACES = Number(opt("--namespaces", 20));
+const DEPLOYMENTS = Number(opt("--deployments", 5));
+const REPLICAS = Number(opt("--replicas", 5));
+const INTERVAL = opt("--interval", "10s");
+const RUNS = Number(opt("--runs", 3));
+const PODS = NAMESPACES * DEPLOYMENTS * REPLICAS;
+const INBOUND_RPS = 10;
+const TARGET_RSS_MB = 150;
+const SETUP_TIMEOUT_MS = 300_000;
+const CLEANUP_TIMEOUT_MS = 180_000;
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const bin = join(root, "bin", "mesh.js");
+const log = (s) => process.stderr.write(`${s}\n`);
+const result = (r) => process.stdout.write(`${JSON.stringify({ bench: "viz-stat", ...r })}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const intervalMs = (() => {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(INTERVAL);
+  if (!m) throw new Error(`--interval ${INTERVAL}: give e.g. 10s`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2]];
+})();
+const TARGET_MS = intervalMs + 1000;
+
+const { connectTestCluster, testClusterSkipReason } = await tsImport("../test/helpers/cluster.ts", import.meta.url);
+const why = testClusterSkipReason();
+if (why) {
+  result({ skipped: why });
+  process.exit(0);
+}
+if (!existsSync(join(root, "dist", "runtime.js"))) {
+  result({ ok: false, error: "the CLI is not built: run `npm run build` first (npm run bench does)" });
+  process.exit(1);
+}
+
+/** GNU time for exact peak RSS (ru_maxrss of the child); Debian's `time` package, installed if missing. */
+function gnuTime() {
+  if (!existsSync("/usr/bin/time") && process.getuid?.() === 0) {
+    log("installing Debian's time package for peak RSS...");
+    spawnSync("apt-get", ["install", "-y", "-q", "time"], { stdio: ["ignore", "ignore", "inherit"], timeout: 120_000 });
+  }
+  if (!existsSync("/usr/bin/time")) throw new Error("/usr/bin/time is missing (apt-get install time)");
+  return "/usr/bin/time";
+}
+const TIME = gnuTime();
+const tmp = mkdtempSync(join(tmpdir(), "mesh-bench-viz-stat-"));
+
+/**
+ * Runs a command under GNU time; resolves with wall ms (measured here), peak RSS (MiB), CPU
+ * seconds and the output. Killed after `timeoutMs`.
+ */
+function measure(cmd, args, { timeoutMs = 120_000, env = process.env } = {}) {
+  const out = join(tmp, `time-${Math.random().toString(36).slice(2)}`);
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const p = spawn(TIME, ["-f", "%M %U %S", "-o", out, cmd, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
+    const stdout = [];
+    let stderr = "";
+    p.stdout.on("data", (d) => stdout.push(d));
+    p.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+    p.on("error", reject);
+    p.on("close", (code) => {
+      clearTimeout(timer);
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      const line = existsSync(out) ? readFileSync(out, "utf8").trim().split("\n").pop() : "";
+      rmSync(out, { force: true });
+      const [kb, user, sys] = line.split(/\s+/).map(Number);
+      const buf = Buffer.concat(stdout);
+      resolve({ code, ms, rssMiB: kb / 1024, cpuS: user + sys, stdout: buf.toString("utf8"), stdoutBytes: buf.length, stderr });
+    });
+  });
+}
+
+// ---- the workloads ----
+
+const deployName = (d) => `d${d}`;
+
+function deploymentObject(ns, d) {
+  const name = deployName(d);
+  const prev = deployName((d + DEPLOYMENTS - 1) % DEPLOYMENTS);
+  const next = deployName((d + 1) % DEPLOYMENTS);
+  const flows = [
+    {
+      direction: "inbound",
+      rps: INBOUND_RPS,
+      successRate: 0.95,
+      latencyMs: [{ ms: 3, weight: 8 }, { ms: 40, weight: 2 }],
+      authority: `${name}.${ns}.svc.cluster.local:80`,
+      from: { selector: { app: prev } },
+    },
+    // One endpoint (no selector): with the next Deployment's 5 pods as endpoints the payload is 200 KB.
+    { direction: "outbound", rps: INBOUND_RPS, successRate: 0.95, latencyMs: 7, to: { service: next, port: 80, targetPort: 8080 } },
+  ];
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace: ns },
+    spec: {
+      replicas: REPLICAS,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: {
+          labels: { app: name, "mesh.bench/viz-stat": "true", "linkerd.io/control-plane-ns": "linkerd", "linkerd.io/workload-ns": ns, "linkerd.io/proxy-deployment": name },
+          annotations: { "mesh.test/traffic": JSON.stringify({ flows }) },
+        },
+        spec: {
+          containers: [
+            { name: "app", image: "example/app:1", ports: [{ name: "http", containerPort: 8080 }] },
+            {
+              name: "linkerd-proxy",
+              image: "cr.l5d.io/linkerd/proxy:stable-2.14.10",
+              ports: [
+                { name: "linkerd-proxy", containerPort: 4143 },
+                { name: "linkerd-admin", containerPort: 4191 },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+const isReady = (p) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+
+const c = await connectTestCluster();
+const namespaces = [];
+let exitCode = 0;
+try {
+  // The node stand-in registers a fixed pod capacity; clusters started before test/cluster/kubelet.ts
+  // registered 2000 have 500, which the scheduler counts every pod against: the bench's, and those of
+  // tests running beside it (leave them room, or their pods stay Pending).
+  const node = await c.api.get(`/api/v1/nodes/${c.state.nodeName}`);
+  const existing = (await c.api.get(`/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${c.state.nodeName}`)}`)).items.length;
+  const capacity = Number(node.status?.allocatable?.pods ?? 0);
+  if (capacity < existing + PODS + 200) {
+    const pods = String(Math.max(2000, existing + PODS + 200));
+    log(`node ${c.state.nodeName} allows ${capacity} pods (${existing} present): raising it to ${pods}, as test/cluster/kubelet.ts now registers`);
+    await c.api.mergePatch(`/api/v1/nodes/${c.state.nodeName}/status`, { status: { capacity: { pods }, allocatable: { pods } } });
+  }
+
+  log(`creating ${NAMESPACES} namespaces × ${DEPLOYMENTS} Deployments × ${REPLICAS} replicas = ${PODS} meshed pods...`);
+  const setupStart = Date.now();
+  for (let i = 0; i < NAMESPACES; i++) namespaces.push(await c.newNamespace("bench-stat"));
+  await Promise.all(
+    namespaces.map((ns) =>
+      c.kubectl(["apply", "-n", ns, "-f", "-"], {
+        stdin: JSON.stringify({ apiVersion: "v1", kind: "List", items: Array.from({ length: DEPLOYMENTS }, (_, d) => deploymentObject(ns, d)) }),
+        timeoutMs: 120_000,
+      }),
+    ),
+  );
+  const deadline = Date.now() + SETUP_TIMEOUT_MS;
+  let ready = 0;
+  for (let lastLog = 0; ; ) {
+    const pods = (await c.api.get(`/api/v1/pods?labelSelector=${encodeURIComponent("mesh.bench/viz-stat=true")}`)).items.filter((p) => namespaces.includes(p.metadata.namespace));
+    ready = pods.filter(isReady).length;
+    if (ready === PODS && pods.length === PODS) break;
+    if (Date.now() > deadline) throw new Error(`only ${ready} of ${PODS} pods Ready after ${SETUP_TIMEOUT_MS / 1000} s (${pods.length} exist)`);
+    if (Date.now() - lastLog > 10_000) {
+      log(`  ${pods.length} pods, ${ready} Ready (${((Date.now() - setupStart) / 1000).toFixed(0)} s)`);
+      lastLog = Date.now();
+    }
+    await sleep(1000);
+  }
+  const setupS = (Date.now() - setupStart) / 1000;
+  log(`${PODS} pods Ready after ${setupS.toFixed(1)} s`);
+
+  const meshArgs = ["viz", "stat", "deploy", "-A", "--interval", INTERVAL, "-o", "json", "--verbose", "--kubeconfig", c.kubeconfig];
+  // One untimed run with a short interval: file cache, the API server's caches, every stand-in's JIT.
+  const warm = await measure(process.execPath, [bin, "viz", "stat", "deploy", "-A", "--interval", "1s", "-o", "json", "--kubeconfig", c.kubeconfig], { timeoutMs: 120_000 });
+  log(`warm-up run: ${(warm.ms / 1000).toFixed(2)} s with --interval 1s (exit ${warm.code})`);
+
+  // Baselines, interleaved with mesh's runs so machine load hits all alike.
+  const node0 = [];
+  const kubectl = [];
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    node0.push(await measure(process.execPath, ["-e", "0"]));
+    const k = await measure(c.state.kubectl, ["--kubeconfig", c.kubeconfig, "get", "pods", "-A", "-o", "json"]);
+    if (k.code !== 0) throw new Error(`kubectl get pods -A failed: ${k.stderr}`);
+    kubectl.push(k);
+    const load = loadavg()[0];
+    const r = await measure(process.execPath, [bin, ...meshArgs], { timeoutMs: intervalMs + 60_000 });
+    r.load = load;
+    runs.push(r);
+    log(`run ${i + 1}: mesh ${(r.ms / 1000).toFixed(2)} s, ${r.rssMiB.toFixed(1)} MiB, CPU ${r.cpuS.toFixed(2)} s (exit ${r.code}); kubectl get pods -A -o json ${k.ms.toFixed(0)} ms ${k.rssMiB.toFixed(1)} MiB; node -e 0 ${node0[i].ms.toFixed(0)} ms; load ${load.toFixed(2)}`);
+  }
+
+  // The numbers: one row per Deployment of ours, each at the model's rate.
+  const problems = [];
+  const last = runs[runs.length - 1];
+  for (const [i, r] of runs.entries()) {
+    if (r.code !== 0) problems.push(`run ${i + 1}: exit ${r.code}: ${r.stderr.slice(0, 500)}`);
+    if (/warning|cannot scrape/i.test(r.stderr)) problems.push(`run ${i + 1}: ${r.stderr.split("\n").filter((l) => /warning|cannot scrape/i.test(l)).slice(0, 3).join("; ")}`);
+  }
+  let rows = [];
+  try {
+    rows = JSON.parse(last.stdout).filter((row) => namespaces.includes(row.namespace));
+  } catch (e) {
+    problems.push(`output is not JSON: ${e.message}`);
+  }
+  const want = REPLICAS * INBOUND_RPS;
+  const off = rows.filter((row) => !(Math.abs(row.rps - want) <= want * 0.05) || !(Math.abs(row.success - 0.95) <= 0.02));
+  if (rows.length !== NAMESPACES * DEPLOYMENTS) problems.push(`${rows.length} rows for our Deployments, want ${NAMESPACES * DEPLOYMENTS}`);
+  if (off.length) problems.push(`${off.length} rows off the model (rps ${want}, success 0.95), e.g. ${JSON.stringify(off[0])}`);
+
+  // `--verbose`: "mesh viz stat: N API requests, X kB received (Y kB decompressed); S scrapes (F failed): W kB received, B kB of metrics"
+  const v = /(\d+) API requests(?:, ([\d.]+) kB received(?: \(([\d.]+) kB decompressed\))?)?; (\d+) scrapes \((\d+) failed\): ([\d.]+) kB received, ([\d.]+) kB of metrics/.exec(last.stderr);
+  const verbose = v
+    ? { apiRequests: +v[1], apiReceivedKB: v[2] ? +v[2] : undefined, apiDecompressedKB: v[3] ? +v[3] : undefined, scrapes: +v[4], scrapeFailures: +v[5], scrapeWireKB: +v[6], metricsKB: +v[7], metricsKBPerScrape: +(+v[7] / +v[4]).toFixed(1) }
+    : { verbose: `no --verbose line in stderr: ${last.stderr.slice(-300)}` };
+
+  const wall = runs.map((r) => Math.round(r.ms));
+  const rss = runs.map((r) => +r.rssMiB.toFixed(1));
+  const medWall = median(wall);
+  const maxRss = Math.max(...rss);
+  result({
+    pods: PODS,
+    namespaces: NAMESPACES,
+    deployments: NAMESPACES * DEPLOYMENTS,
+    interval: INTERVAL,
+    runs: RUNS,
+    setupSeconds: +setupS.toFixed(1),
+    wallMs: wall,
+    wallMedianMs: medWall,
+    overIntervalMedianMs: medWall - intervalMs,
+    peakRssMiB: rss,
+    cpuSeconds: runs.map((r) => +r.cpuS.toFixed(2)),
+    ...verbose,
+    stdoutBytes: last.stdout.length,
+    baseline: {
+      nodeE0Ms: Math.round(median(node0.map((r) => r.ms))),
+      nodeE0RssMiB: +median(node0.map((r) => r.rssMiB)).toFixed(1),
+      kubectlGetPodsMs: Math.round(median(kubectl.map((r) => r.ms))),
+      kubectlGetPodsRssMiB: +median(kubectl.map((r) => r.rssMiB)).toFixed(1),
+      kubectlGetPodsCpuS: +median(kubectl.map((r) => r.cpuS)).toFixed(2),
+      kubectlGetPodsOutMB: +(kubectl[0].stdoutBytes / 1e6).toFixed(2),
+    },
+    load: runs.map((r) => +r.load.toFixed(2)),
+    targets: { wallMs: TARGET_MS, peakRssMiB: TARGET_RSS_MB },
+    ok: problems.length === 0 && medWall <= TARGET_MS && maxRss <= TARGET_RSS_MB,
+    ...(problems.length ? { problems } : {}),
+  });
+} catch (e) {
+  result({ ok: false, error: e.message });
+  exitCode = 1;
+} finally {
+  log(`deleting ${namespaces.length} namespaces...`);
+  for (const ns of namespaces) await c.deleteNamespace(ns).catch((e) => log(`delete ${ns}: ${e.message}`));
+  const deadline = Date.now() + CLEANUP_TIMEOUT_MS;
+  for (;;) {
+    const left = (await c.api.get("/api/v1/namespaces").catch(() => ({ items: [] }))).items.filter((n) => namespaces.includes(n.metadata.name)).length;
+    if (left === 0) break;
+    if (Date.now() > deadline) {
+      log(`warning: ${left} namespaces still terminating after ${CLEANUP_TIMEOUT_MS / 1000} s`);
+      break;
+    }
+    await sleep(1000);
+  }
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.exit(exitCode);
