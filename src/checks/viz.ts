@@ -1,7 +1,7 @@
 import { KubeApiError } from "../kube/errors.js";
 import type { Pod, ResourceAttributes } from "../kube/types.js";
 import { describeScrapeError } from "../viz/scrape.js";
-import { accessLogFormat, accessLogHint } from "../commands/viz/tap-session.js";
+import { accessLogFormat, accessLogHint } from "../viz/tap/pods.js";
 import type { CheckContext } from "./context.js";
 import { CONTROL_PLANE_NS_LABEL, PROXY_CONTAINER } from "./pods.js";
 import { fail, skip, type Category } from "./types.js";

@@ -85,7 +85,7 @@ test("pods without an access log are named with the command that turns it on", a
   assert.equal(
     r.stderr,
     "not tapping pods whose proxy writes no access log: bot-1, web-2\n" +
-      "  turn the proxy access log on and restart the pods: kubectl get pod/bot-1 -n shop -o yaml | mesh inject --access-log json - | kubectl apply -f -; kubectl get deploy/web -n shop -o yaml | mesh inject --access-log json - | kubectl apply -f -\n",
+      "  turn the proxy access log on and restart the pods: kubectl get pod/bot-1 -n shop -o yaml | mesh inject --access-log json - | kubectl replace --force -f -; kubectl get deploy/web -n shop -o yaml | mesh inject --access-log json - | kubectl apply -f -\n",
   );
 });
 

@@ -181,3 +181,19 @@ test("--max-rps is split over pods, at least 1 per pod per second window", () =>
   const tiny = new RateBudget(0.5);
   assert.equal(tiny.perPod(), 1);
 });
+
+test("accessLogHint: a workload is re-applied; a bare pod, which cannot change in place, is replaced", async () => {
+  const { accessLogHint, accessLogFormat } = await import("../../src/viz/tap/pods.js");
+  const pod = (name: string, owner?: { kind: string; name: string }, hash?: string) =>
+    ({
+      metadata: { name, namespace: "app", labels: hash ? { "pod-template-hash": hash } : {}, ownerReferences: owner ? [{ ...owner, controller: true }] : undefined },
+      spec: { containers: [{ name: "app" }, { name: "linkerd-proxy", env: [] }] },
+    }) as unknown as import("../../src/kube/types.js").Pod;
+  const hint = accessLogHint([pod("web-abc-1", { kind: "ReplicaSet", name: "web-abc" }, "abc"), pod("web-abc-2", { kind: "ReplicaSet", name: "web-abc" }, "abc"), pod("solo")]);
+  assert.equal(
+    hint,
+    "turn the proxy access log on and restart the pods: kubectl get deploy/web -n app -o yaml | mesh inject --access-log json - | kubectl apply -f -; " +
+      "kubectl get pod/solo -n app -o yaml | mesh inject --access-log json - | kubectl replace --force -f -",
+  );
+  assert.equal(accessLogFormat(pod("x")), undefined);
+});

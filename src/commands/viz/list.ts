@@ -7,7 +7,7 @@ import { sanitize } from "../../output/sanitize.js";
 import { isMeshed } from "../../viz/objects.js";
 import { globals, parseNamespace } from "../shared.js";
 import { contextNamespace } from "./common.js";
-import { accessLogFormat } from "./tap-session.js";
+import { accessLogFormat } from "../../viz/tap/pods.js";
 
 export interface ListOptions {
   namespace?: string;

@@ -9,7 +9,10 @@ import { sanitize } from "../../output/sanitize.js";
 import type { ResourceRef } from "../../viz/resources.js";
 import { resolveTargets } from "../../viz/objects.js";
 import { parseAccessLog, splitKubeletTimestamp } from "../../viz/tap/access-log.js";
+import { accessLogFormat, accessLogHint } from "../../viz/tap/pods.js";
 import { buildIndex, matchesFilter, podInfo, RateBudget, toTapRequest, type PodInfo, type TapFilter, type TapIndex, type TapRequest } from "../../viz/tap/events.js";
+
+const isMeshedPod = (p: Pod) => Boolean(p.spec?.containers?.some((c) => c.name === "linkerd-proxy"));
 
 export interface SessionOptions {
   cluster: ClusterApi;
@@ -32,34 +35,6 @@ export interface SessionOptions {
 
 const enc = encodeURIComponent;
 const key = (p: Pod) => `${p.metadata.namespace ?? ""}/${p.metadata.name}`;
-
-/** The access-log format a pod's proxy writes, or undefined when it writes none. */
-export function accessLogFormat(pod: Pod): string | undefined {
-  const proxy = pod.spec?.containers?.find((c) => c.name === "linkerd-proxy");
-  const env = proxy?.env?.find((e) => e.name === "LINKERD2_PROXY_ACCESS_LOG")?.value?.toLowerCase();
-  if (env === "json" || env === "apache") return env;
-  if (env === undefined && proxy) {
-    const ann = pod.metadata.annotations?.["config.linkerd.io/access-log"]?.toLowerCase();
-    if (ann === "json" || ann === "apache") return ann;
-  }
-  return undefined;
-}
-
-const isMeshedPod = (p: Pod) => Boolean(p.spec?.containers?.some((c) => c.name === "linkerd-proxy"));
-
-/** The workload that owns a pod, as `kind/name` (`deploy/web`), for the command that turns on access logging. */
-function workloadOf(pod: Pod): string {
-  const l = podInfo(pod).labels;
-  for (const [label, short] of [["deployment", "deploy"], ["statefulset", "sts"], ["daemonset", "ds"], ["replicaset", "rs"], ["job", "job"], ["cronjob", "cj"], ["replicationcontroller", "rc"]] as const)
-    if (l[label]) return `${short}/${l[label]}`;
-  return `pod/${pod.metadata.name}`;
-}
-
-/** The one command per workload that turns access logging on. */
-export function accessLogHint(pods: Pod[]): string {
-  const cmds = [...new Set(pods.map((p) => `kubectl get ${sanitize(workloadOf(p))} -n ${sanitize(p.metadata.namespace ?? "default")} -o yaml | mesh inject --access-log json - | kubectl apply -f -`))];
-  return `turn the proxy access log on and restart the pods: ${cmds.join("; ")}`;
-}
 
 /** The kubelet's RFC 3339 time as nanoseconds since the epoch. */
 function timeNs(t: string): bigint | undefined {

@@ -1,5 +1,6 @@
 // linkerd2-proxy access-log lines (spec C7) as read from the container log (spec D5): pure.
 
+
 /** One inbound request as the proxy logged it. Optional fields are absent from the `apache` format. */
 export interface AccessLogEntry {
   format: "json" | "apache";
