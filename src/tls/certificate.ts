@@ -355,11 +355,12 @@ export function goBundleError(problem: BundleProblem): string {
   return problem.kind === "not-pem" ? "not a PEM certificate" : `x509: malformed certificate: ${problem.detail}`;
 }
 
-/** Describes trailing text for messages: its line number and a short excerpt. */
+/**
+ * Describes trailing text for messages by its line number only: the text itself is never quoted,
+ * since the file may hold key material (issue 9: name the file and line, never the content).
+ */
 export function describeTrailing(text: string, trailing: string): string {
   const line = text.slice(0, text.length - trailing.length).split("\n").length;
-  const excerpt = trailing.trim();
-  if (excerpt === "") return `blank text after the last PEM block (line ${line})`;
-  const shown = excerpt.length > 30 ? excerpt.slice(0, 30) + "…" : excerpt;
-  return `text that is not PEM at line ${line}: ${JSON.stringify(shown)}`;
+  if (trailing.trim() === "") return `blank text after the last PEM block (line ${line})`;
+  return `text that is not PEM at line ${line}`;
 }
