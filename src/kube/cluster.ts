@@ -403,9 +403,10 @@ export class RestCluster implements ClusterApi {
 
   async controlPlaneVersion(namespace: string): Promise<string | undefined> {
     const cm = await this.getConfigMap(namespace, "linkerd-config");
-    const values = cm?.data?.values;
-    if (!values) return undefined;
-    return /^linkerdVersion:\s*(\S+)/m.exec(values)?.[1];
+    if (!cm?.data?.values) return undefined;
+    // The values are YAML (the version may be quoted): read them as `mesh check` does.
+    const { parseLinkerdValues } = await import("../checks/linkerd-values.js");
+    return parseLinkerdValues(cm)?.linkerdVersion || undefined;
   }
 
   async serverVersion(): Promise<ServerVersion> {

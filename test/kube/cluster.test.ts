@@ -189,6 +189,20 @@ test("controlPlaneVersion reads linkerdVersion from linkerd-config", async () =>
   assert.equal(await api.cluster().controlPlaneVersion("other"), undefined);
 });
 
+test("controlPlaneVersion reads the YAML: a quoted version, a nested one, and no version at all", async () => {
+  const cm = (namespace: string, values: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "linkerd-config", namespace }, data: { values } }) as never;
+  const api = new FakeApi([
+    cm("quoted", 'linkerdVersion: "stable-2.14.10"\n'),
+    cm("single", "# comment\nlinkerdVersion: 'stable-2.14.9' # pinned\n"),
+    cm("global", "global:\n  linkerdVersion: stable-2.13.0\n"),
+    cm("none", "clusterDomain: cluster.local\n"),
+  ]);
+  assert.equal(await api.cluster().controlPlaneVersion("quoted"), "stable-2.14.10");
+  assert.equal(await api.cluster().controlPlaneVersion("single"), "stable-2.14.9");
+  assert.equal(await api.cluster().controlPlaneVersion("global"), "stable-2.13.0");
+  assert.equal(await api.cluster().controlPlaneVersion("none"), undefined);
+});
+
 test("a GET that meets a kept-alive socket the server closed is sent once more on a fresh socket", async () => {
   // The server answers the first request on a connection, then resets that connection when it is
   // reused: the race a server's idle timeout makes with a client's keep-alive.
