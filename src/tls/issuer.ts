@@ -126,7 +126,7 @@ function keyError(label: string, e: KeyError): MeshError {
     case "not-pem":
       return new MeshError(`${label} holds no PEM data`, "expected a block starting with -----BEGIN EC PRIVATE KEY-----");
     case "unsupported-block": {
-      const type = /'(.*)'/.exec(e.message)?.[1] ?? "";
+      const type = e.blockType;
       const hint =
         type === "EC PARAMETERS"
           ? "remove the EC PARAMETERS block (generate the key with `openssl ecparam -name prime256v1 -genkey -noout`)"

@@ -60,6 +60,8 @@ export class KeyError extends Error {
   constructor(
     readonly reason: "not-pem" | "unsupported-block" | "unsupported-pkcs8" | "unsupported-curve" | "malformed",
     message: string,
+    /** For "unsupported-block": the PEM block's type, as safe to print (pemTypeForMessage). */
+    readonly blockType = "",
   ) {
     super(message);
   }
@@ -82,7 +84,8 @@ export function decodePrivateKey(text: string): PrivateKey {
       case "PRIVATE KEY":
         return parsePkcs8(block.bytes);
       default:
-        throw new KeyError("unsupported-block", `unsupported block type: '${pemTypeForMessage(block.type)}'`);
+        const type = pemTypeForMessage(block.type);
+        throw new KeyError("unsupported-block", `unsupported block type: '${type}'`, type);
     }
   } catch (e) {
     if (e instanceof DerError) throw new KeyError("malformed", `malformed ${block.type}: ${e.message}`);

@@ -53,7 +53,7 @@ function keyProblem(label: string, e: KeyError): MeshError {
     case "not-pem":
       return new MeshError(`${label} holds no PEM data`, "expected a block starting with -----BEGIN PRIVATE KEY-----");
     case "unsupported-block": {
-      const type = /'(.*)'/.exec(e.message)?.[1] ?? "";
+      const type = e.blockType;
       return new MeshError(
         `${label} starts with a "${type}" PEM block; expected PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY`,
         type === "CERTIFICATE" ? "crtPEM and keyPEM may be swapped" : type === "ENCRYPTED PRIVATE KEY" ? "the key must not be encrypted" : undefined,
