@@ -91,10 +91,14 @@ spec:
   const inj = await pipeline(c, `kubectl get deploy -n ${ns} -o yaml | mesh inject -L ${cp} - | kubectl apply -f -`);
   assert.match(inj.stdout, /^deployment\.apps\/web configured$/m);
   assert.match(inj.stderr, /deployment "web" injected/);
+  await settled(c, ns, "web");
   const injected = await live();
   assert.equal(injected.spec.template.metadata.annotations?.["linkerd.io/inject"], "enabled");
   assert.equal(injected.metadata.generation, before.metadata.generation + 1);
 
+  // `kubectl get` carries the resourceVersion, so a rollout still writing status would make the apply
+  // conflict (kubectl says "try again"): let the rollout settle first, as a user watching it would.
+  await settled(c, ns, "web");
   const un = await pipeline(c, `kubectl get deploy -n ${ns} -o yaml | mesh uninject -L ${cp} - | kubectl apply -f -`);
   assert.match(un.stdout, /^deployment\.apps\/web configured$/m);
   assert.match(un.stderr, /deployment "web" uninjected/);
@@ -104,3 +108,16 @@ spec:
   await c.deleteNamespace(ns);
   await uninstallLinkerd(c, cp);
 });
+
+/** Waits (bounded) until a Deployment's rollout is done: status observed, every replica updated, none terminating. */
+async function settled(c: Awaited<ReturnType<typeof connectTestCluster>>, ns: string, name: string): Promise<void> {
+  type Status = { metadata: { generation: number }; spec: { replicas: number }; status?: { observedGeneration?: number; updatedReplicas?: number; replicas?: number; terminatingReplicas?: number } };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const d = await c.api.get<Status>(`/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
+    const st = d.status ?? {};
+    if (st.observedGeneration === d.metadata.generation && st.updatedReplicas === d.spec.replicas && st.replicas === d.spec.replicas && !st.terminatingReplicas) return;
+    assert.ok(Date.now() < deadline, `deployment ${name} did not settle in 60s: ${JSON.stringify(st)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
