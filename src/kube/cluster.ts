@@ -8,7 +8,7 @@ import { MeshError } from "../errors.js";
 import type { GlobalOptions } from "../deps.js";
 import { apiError, transportError, KubeApiError } from "./errors.js";
 import { sanitize } from "../output/sanitize.js";
-import { execPlugin, kubeconfigFiles, kubeconfigSecureContext, readKubeconfigFile, readSimpleKubeconfig, runExecPlugin, type ExecCredential, type KubeconfigOrigin, type SimpleKubeconfig } from "./kubeconfig.js";
+import { execPlugin, kubeconfigFiles, kubeconfigSearched, kubeconfigSecureContext, mergeKubeconfigs, readKubeconfigFile, readSimpleKubeconfig, runExecPlugin, type ExecCredential, type KubeconfigOrigin, type SimpleKubeconfig } from "./kubeconfig.js";
 import { checkShape, listOf, SHAPES, type Shape } from "./shape.js";
 import type {
   AccessReviewStatus,
@@ -259,12 +259,17 @@ export function clusterApi(c: Cluster): ClusterApi {
 export async function loadKubeConfig(g: Pick<GlobalOptions, "kubeconfig" | "context">): Promise<KubeConfig> {
   // Every file is parsed by mesh first: an empty file, a syntax error or a hostile nesting gets a
   // message naming the file and line, never client-node's (which quotes the text around it).
-  for (const file of kubeconfigFiles(g, process.env)) readKubeconfigFile(file);
+  const files = kubeconfigFiles(g, process.env);
+  for (const file of files) readKubeconfigFile(file);
+  if (files.length === 0 && !process.env.KUBERNETES_SERVICE_HOST)
+    throw new MeshError(`no kubeconfig found: mesh looked at ${kubeconfigSearched(process.env)}`, "pass one with --kubeconfig, set KUBECONFIG, or create ~/.kube/config (your cluster provider's CLI writes it)");
   const { KubeConfig } = await import("@kubernetes/client-node");
   const kc = new KubeConfig();
   try {
-    if (g.kubeconfig) kc.loadFromFile(g.kubeconfig);
-    else kc.loadFromDefault();
+    // Several files are merged as kubectl does (first definition wins), not as client-node does.
+    if (files.length > 1) kc.loadFromString(JSON.stringify(mergeKubeconfigs(files)));
+    else if (files.length === 1) kc.loadFromFile(files[0]);
+    else kc.loadFromDefault(); // in-cluster
   } catch (err) {
     const e = err as Error & { reason?: string };
     const why = sanitize(typeof e.reason === "string" ? e.reason : String(e.message).split("\n")[0], 200);

@@ -49,14 +49,61 @@ const isTree = (v: unknown): v is Tree => typeof v === "object" && v !== null &&
 /** A name from the file, for messages: one printable line, short. */
 const shown = (s: unknown) => sanitize(String(s ?? ""), 80);
 
-/** The files client-node would read, in order (KUBECONFIG's list, or ~/.kube/config when it exists). */
+/**
+ * The kubeconfig files to read, in order: `--kubeconfig`; else the files of KUBECONFIG's list that
+ * exist (kubectl skips the missing ones); else ~/.kube/config when it exists.
+ */
 export function kubeconfigFiles(g: Pick<GlobalOptions, "kubeconfig">, env: NodeJS.ProcessEnv): string[] {
   if (g.kubeconfig) return [g.kubeconfig];
   const list = (env.KUBECONFIG ?? "").split(delimiter).filter(Boolean);
-  if (list.length) return list;
-  const home = env.HOME || homedir();
-  const def = join(home, ".kube", "config");
+  if (list.length) return list.filter((f) => existsSync(f));
+  const def = defaultKubeconfig(env);
   return existsSync(def) ? [def] : [];
+}
+
+function defaultKubeconfig(env: NodeJS.ProcessEnv): string {
+  return join(env.HOME || homedir(), ".kube", "config");
+}
+
+/** Where mesh looked for a kubeconfig, for the message that says none was found. */
+export function kubeconfigSearched(env: NodeJS.ProcessEnv): string {
+  const list = (env.KUBECONFIG ?? "").split(delimiter).filter(Boolean);
+  return list.length ? `KUBECONFIG=${shown(env.KUBECONFIG)} (no file of it exists)` : `${defaultKubeconfig(env)} (KUBECONFIG is not set)`;
+}
+
+/** Fields of kubeconfig entries that name files, which are relative to the file that defines them. */
+const PATH_FIELDS: Record<"clusters" | "users", { entry: string; fields: string[] }> = {
+  clusters: { entry: "cluster", fields: ["certificate-authority"] },
+  users: { entry: "user", fields: ["client-certificate", "client-key", "tokenFile"] },
+};
+
+/**
+ * Several kubeconfig files merged as kubectl merges them: the first file that sets
+ * `current-context` wins, and for clusters, users and contexts the first definition of a name
+ * wins. Relative file paths are made absolute against the file that holds them.
+ */
+export function mergeKubeconfigs(files: string[]): Tree {
+  const merged: Tree = { apiVersion: "v1", kind: "Config", clusters: [], users: [], contexts: [] };
+  for (const file of files) {
+    const doc = readKubeconfigFile(file);
+    const base = dirname(file);
+    if (merged["current-context"] === undefined && typeof doc["current-context"] === "string" && doc["current-context"]) merged["current-context"] = doc["current-context"];
+    for (const kind of ["clusters", "users", "contexts"] as const) {
+      const into = merged[kind] as Tree[];
+      for (const entry of Array.isArray(doc[kind]) ? doc[kind] : []) {
+        if (!isTree(entry) || into.some((e) => e.name === entry.name)) continue;
+        const paths = kind === "contexts" ? undefined : PATH_FIELDS[kind];
+        const body = paths && isTree(entry[paths.entry]) ? { ...(entry[paths.entry] as Tree) } : undefined;
+        if (paths && body) {
+          for (const f of paths.fields) if (typeof body[f] === "string" && body[f] && !isAbsolute(body[f] as string)) body[f] = join(base, body[f] as string);
+          const exec = body.exec;
+          if (isTree(exec) && typeof exec.command === "string" && exec.command.includes("/") && !isAbsolute(exec.command)) body.exec = { ...exec, command: join(base, exec.command) };
+        }
+        into.push(paths && body ? { ...entry, [paths.entry]: body } : entry);
+      }
+    }
+  }
+  return merged;
 }
 
 /**

@@ -232,3 +232,73 @@ test("a GET that meets a kept-alive socket the server closed is sent once more o
     srv.close();
   }
 });
+
+test("KUBECONFIG=a:b:missing: missing files are skipped and the first definition of a name wins, as with kubectl", async () => {
+  const seen: string[] = [];
+  const answer = (name: string) =>
+    createServer((_req: IncomingMessage, res: ServerResponse) => {
+      seen.push(name);
+      res.setHeader("Content-Type", "application/json");
+      res.end(JSON.stringify({ gitVersion: `v1.37.2-${name}` }));
+    });
+  const first = answer("first");
+  const second = answer("second");
+  await Promise.all([first, second].map((s) => new Promise<void>((r) => s.listen(0, "127.0.0.1", r))));
+  const saved = process.env.KUBECONFIG;
+  try {
+    const a = kubeconfig(`http://127.0.0.1:${(first.address() as AddressInfo).port}`);
+    const b = kubeconfig(`http://127.0.0.1:${(second.address() as AddressInfo).port}`, "preferences: {}\n");
+    // same cluster, user and context names in both: kubectl keeps a's; client-node alone would refuse or take b's
+    process.env.KUBECONFIG = [a, b, join(tmpdir(), "mesh-no-such-kubeconfig")].join(":");
+    const c = await connect({ linkerdNamespace: "linkerd", verbose: false, color: false });
+    assert.equal((await c.serverVersion()).gitVersion, "v1.37.2-first");
+    assert.deepEqual(seen, ["first"]);
+    // only a missing file and one good file: the good one is read on its own
+    process.env.KUBECONFIG = [join(tmpdir(), "mesh-no-such-kubeconfig"), b].join(":");
+    const only = await connect({ linkerdNamespace: "linkerd", verbose: false, color: false });
+    assert.equal((await only.serverVersion()).gitVersion, "v1.37.2-second");
+  } finally {
+    if (saved === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = saved;
+    first.close();
+    second.close();
+  }
+});
+
+test("mergeKubeconfigs: relative file paths stay relative to the file that names them", async () => {
+  const { mergeKubeconfigs } = await import("../../src/kube/kubeconfig.js");
+  const a = kubeconfig("https://a.example:6443", "");
+  const dirB = mkdtempSync(join(tmpdir(), "mesh-kube-"));
+  const b = join(dirB, "config");
+  writeFileSync(b, "apiVersion: v1\nkind: Config\nclusters:\n- name: other\n  cluster: {server: 'https://b.example', certificate-authority: ca.crt}\nusers:\n- name: them\n  user: {client-certificate: certs/u.crt, client-key: /abs/u.key, exec: {command: ./bin/creds, apiVersion: client.authentication.k8s.io/v1}}\ncontexts:\n- name: ctx\n  context: {cluster: other, user: them}\n");
+  const m = mergeKubeconfigs([a, b]) as { clusters: { name: string; cluster: Record<string, unknown> }[]; users: { name: string; user: Record<string, unknown> }[]; contexts: { name: string; context: { cluster: string } }[]; "current-context": string };
+  assert.equal(m["current-context"], "ctx");
+  assert.deepEqual(m.contexts.map((x) => [x.name, x.context.cluster]), [["ctx", "c"]], "a's ctx wins over b's");
+  assert.deepEqual(m.clusters.map((x) => x.name), ["c", "other"]);
+  assert.equal(m.clusters[1].cluster["certificate-authority"], join(dirB, "ca.crt"));
+  const them = m.users.find((u) => u.name === "them")!.user;
+  assert.equal(them["client-certificate"], join(dirB, "certs/u.crt"));
+  assert.equal(them["client-key"], "/abs/u.key");
+  assert.equal((them.exec as { command: string }).command, join(dirB, "bin/creds"));
+});
+
+test("no kubeconfig at all: one line saying so and where mesh looked", async () => {
+  const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME, KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST };
+  try {
+    process.env.HOME = mkdtempSync(join(tmpdir(), "mesh-home-"));
+    delete process.env.KUBERNETES_SERVICE_HOST;
+    process.env.KUBECONFIG = join(tmpdir(), "mesh-no-such-kubeconfig");
+    await assert.rejects(connect({ linkerdNamespace: "linkerd", verbose: false, color: false }), (e: unknown) => {
+      assert.ok(e instanceof MeshError);
+      assert.match(e.message, /^no kubeconfig found: mesh looked at KUBECONFIG=.*mesh-no-such-kubeconfig \(no file of it exists\)$/);
+      return true;
+    });
+    delete process.env.KUBECONFIG;
+    await assert.rejects(connect({ linkerdNamespace: "linkerd", verbose: false, color: false }), /no kubeconfig found: mesh looked at .*\.kube\/config \(KUBECONFIG is not set\)/);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+});
