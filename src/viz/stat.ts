@@ -250,18 +250,8 @@ export function sumCounters(pods: Iterable<PodSample>, family: string, selector:
   return raw;
 }
 
-/** The numbers a row shows when it has request data. */
-export interface RowStats {
-  /** Ratio 0..1. */
-  success: number;
-  rps: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  tcpConn: number;
-  readRate: number;
-  writeRate: number;
-}
+/** The numbers a row shows when it has request data: a group's, with success as a ratio 0..1. */
+export type RowStats = Omit<GroupStats, "failure">;
 
 export interface StatRow {
   kind: ResourceType;

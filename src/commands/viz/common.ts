@@ -47,11 +47,17 @@ export function countdown(deps: Deps, ms: number): { stop: () => void } {
   };
 }
 
+/** Waits `ms`, or less if `signal` aborts; the abort listener goes when the wait ends (long tap sessions wait often). */
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
   });
 
 /**

@@ -11,6 +11,7 @@ import { resolveTargets } from "../../viz/objects.js";
 import { parseAccessLog, splitKubeletTimestamp } from "../../viz/tap/access-log.js";
 import { accessLogFormat, accessLogHint } from "../../viz/tap/pods.js";
 import { buildIndex, matchesFilter, podInfo, RateBudget, toTapRequest, type PodInfo, type TapFilter, type TapIndex, type TapRequest } from "../../viz/tap/events.js";
+import { sleep } from "./common.js";
 
 const isMeshedPod = (p: Pod) => Boolean(p.spec?.containers?.some((c) => c.name === "linkerd-proxy"));
 
@@ -44,18 +45,6 @@ function timeNs(t: string): bigint | undefined {
   if (Number.isNaN(ms)) return undefined;
   return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? "").padEnd(9, "0").slice(0, 9) || "0");
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 
 interface Attached {
   pod: Pod;
