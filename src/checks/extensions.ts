@@ -87,6 +87,10 @@ export interface ExtensionRunOptions {
   argv: string[];
   spinner?: Spinner;
   timeoutMs?: number;
+  /** "warning": warnings fail the run (`--fail-on warning`). */
+  failOn?: "error" | "warning";
+  /** The run to add the results to (JSON: one document for mesh's checks and the extensions'). */
+  into?: RunRenderer;
 }
 
 /** Runs the extension checks and writes their reports; the overall success of all of them. */
@@ -122,7 +126,12 @@ export async function runExtensionChecks(env: RunEnv<CheckContext>, o: Extension
   let success = true;
   let warning = false;
   const render = (results: CheckResult[]) => {
-    const r = new RunRenderer(o.format, o.theme);
+    if (o.into) {
+      for (const res of results) o.into.push(res);
+      ({ success, warning } = o.into.status());
+      return;
+    }
+    const r = new RunRenderer(o.format, o.theme, o.failOn);
     let text = "";
     for (const res of results) text += r.push(res).text;
     const end = r.end();

@@ -17,6 +17,7 @@ export interface CheckOptions {
   expectedVersion?: string;
   cliVersionOverride?: string;
   output: string;
+  failOn: "error" | "warning";
   wait: number;
   requestTimeout: number;
 }
@@ -105,6 +106,7 @@ Examples:
     .option("--expected-version <version>", "compare versions with this one instead of looking up the latest version online")
     .addOption(new Option("--cli-version-override <version>", "pretend the CLI has this version (for testing)").hideHelp())
     .option("-o, --output <format>", "output format: table, json or short", "table")
+    .addOption(new Option("--fail-on <severity>", "the lowest severity that fails the run (exit 1): error, or warning to fail CI on warnings such as certificates near expiry").choices(["error", "warning"]).default("error"))
     .addOption(new Option("--wait <duration>", "maximum time to wait for checks that retry").default(300_000, "5m0s").argParser(parseDuration))
     .addOption(new Option("--request-timeout <duration>", "timeout of each Kubernetes API request").default(30_000, "30s").argParser(parseDuration))
     .action(async (opts: CheckOptions, cmd: Command) => {
@@ -151,19 +153,26 @@ Examples:
         const results = observe(runChecks(selectCategories(mode, cliVersion), env, { deadline: clock.now() + opts.wait, clock, hintBase: hintBaseUrl(cliVersion) }), (r) => {
           if (r.checkId === "k8s-api-query" && r.status === "ok") reachable = true;
         });
-        const { success } = await report.printRun(results, deps.io, output, colors, spin);
+        // JSON: one document for mesh's checks and the extensions' together.
+        const shared = output === "json" ? new report.RunRenderer(output, colors, opts.failOn) : undefined;
+        const { success } = await report.printRun(results, deps.io, output, colors, spin, { into: shared, failOn: opts.failOn });
         let allOk = success;
         // Without an API server there is nothing to find extensions with: the report above said why.
         if (withExtensions && reachable) {
           const { runExtensionChecks } = await import("../checks/extensions.js");
           try {
-            const ext = await runExtensionChecks(env, { io: deps.io, env: deps.env, format: output, theme: colors, hintBase: hintBaseUrl(cliVersion), argv: extensionArgs(g, opts), spinner: spin });
+            const ext = await runExtensionChecks(env, { io: deps.io, env: deps.env, format: output, theme: colors, hintBase: hintBaseUrl(cliVersion), argv: extensionArgs(g, opts), spinner: spin, failOn: opts.failOn, into: shared });
             allOk = allOk && ext.success;
           } catch (e) {
-            throw new MeshError(`Failed to run extensions checks: ${(e as Error).message}`);
+            const message = `Failed to run extensions checks: ${(e as Error).message}`;
+            if (!shared) throw new MeshError(message);
+            // JSON: still one document, with the failure in it.
+            shared.push({ category: "linkerd-extensions", checkId: "extensions", description: "can run the extension checks", hintUrl: `${hintBaseUrl(cliVersion)}extensions`, status: "error", retry: false, error: message });
+            allOk = false;
           }
         }
-        if (output !== "json") deps.io.stdout.write(report.formatStatus(allOk, colors));
+        if (shared) deps.io.stdout.write(shared.end().text);
+        else deps.io.stdout.write(report.formatStatus(allOk, colors));
         if (deps.env.MESH_CHECK_STATS === "1") deps.io.stderr.write(`mesh check: ${(await cluster?.catch(() => undefined))?.requestCount() ?? 0} API requests\n`);
         if (!allOk) throw new ChecksFailed();
       } finally {

@@ -31,6 +31,8 @@ export class RunRenderer {
   constructor(
     readonly format: CheckFormat,
     private readonly theme: Theme = plainTheme,
+    /** "warning": a warning fails the run too (`mesh check --fail-on warning`). */
+    private readonly failOn: "error" | "warning" = "error",
   ) {}
 
   /** The text to write for this result; `wait` is set for an interim (retry) result: what to show on the spinner. */
@@ -71,7 +73,15 @@ export class RunRenderer {
 
   private count(r: CheckResult): void {
     if (r.status === "error") this.success = false;
-    if (r.status === "warning") this.warning = true;
+    if (r.status === "warning") {
+      this.warning = true;
+      if (this.failOn === "warning") this.success = false;
+    }
+  }
+
+  /** The outcome so far, without closing the run. */
+  status(): { success: boolean; warning: boolean } {
+    return { success: this.success, warning: this.warning };
   }
 
   /** Closes the run: the trailing empty line (table, or short with problems) or the JSON document. */
@@ -96,15 +106,20 @@ export function formatRun(results: Iterable<CheckResult>, format: CheckFormat, t
   return { ...end, text: text + end.text };
 }
 
-/** Writes a run to stdout as its results arrive; retries show on the spinner (a TTY's stderr only). */
+/**
+ * Writes a run to stdout as its results arrive; retries show on the spinner (a TTY's stderr only).
+ * With `into`, the results join that renderer's run, which the caller closes (one JSON document
+ * for `mesh check` and its extensions together).
+ */
 export async function printRun(
   results: AsyncIterable<CheckResult>,
   io: Pick<Io, "stdout">,
   format: CheckFormat,
   theme: Theme = plainTheme,
   spin: Spinner = noSpinner,
+  { into, failOn }: { into?: RunRenderer; failOn?: "error" | "warning" } = {},
 ): Promise<{ success: boolean; warning: boolean }> {
-  const r = new RunRenderer(format, theme);
+  const r = into ?? new RunRenderer(format, theme, failOn);
   try {
     for await (const result of results) {
       const out = r.push(result);
@@ -115,6 +130,7 @@ export async function printRun(
   } finally {
     spin.stop();
   }
+  if (into) return r.status();
   const end = r.end();
   if (end.text) io.stdout.write(end.text);
   return { success: end.success, warning: end.warning };

@@ -51,7 +51,7 @@ test("exit code 0 with warnings only; nothing on stderr without a terminal", asy
   assert.equal(r.stderr, "");
 });
 
-test("a namespace labelled for an extension mesh cannot check is a warning in its own section and JSON document", async () => {
+test("a namespace labelled for an extension mesh cannot check is a warning in its own section", async () => {
   const objects: KubeObject[] = [...healthyCluster(), { apiVersion: "v1", kind: "Namespace", metadata: { name: "linkerd-viz", labels: { "linkerd.io/extension": "viz" } } }];
   const r = await run(["-o", "short"], fake(objects));
   assert.equal(r.code, 0);
@@ -59,13 +59,65 @@ test("a namespace labelled for an extension mesh cannot check is a warning in it
     r.stdout,
     'linkerd-viz\n-----------\n‼ Linkerd extension command linkerd-viz exists\n    exec: "linkerd-viz": executable file not found in $PATH\n    see https://linkerd.io/2.14/checks/#extensions for hints\n\nStatus check results are √\n',
   );
+});
+
+// Linkerd prints one JSON document per extension after its own (linkerd2#7960): not parseable as
+// JSON. mesh prints exactly one document, with the extensions' categories after its own.
+test("-o json is exactly one JSON document, extensions included", async () => {
+  const objects: KubeObject[] = [...healthyCluster(), { apiVersion: "v1", kind: "Namespace", metadata: { name: "linkerd-viz", labels: { "linkerd.io/extension": "viz" } } }];
   const j = await run(["-o", "json"], fake(objects));
-  const docs = j.stdout.split(/\n(?=\{)/);
-  assert.equal(docs.length, 2);
-  assert.deepEqual(JSON.parse(docs[1]), {
-    success: true,
-    categories: [{ categoryName: "linkerd-viz", checks: [{ description: "Linkerd extension command linkerd-viz exists", hint: "https://linkerd.io/2.14/checks/#extensions", error: 'exec: "linkerd-viz": executable file not found in $PATH', result: "warning" }] }],
+  assert.equal(j.code, 0);
+  const doc = JSON.parse(j.stdout) as { success: boolean; categories: { categoryName: string; checks: { description: string; result: string; error?: string }[] }[] };
+  assert.equal(doc.success, true);
+  const names = doc.categories.map((c) => c.categoryName);
+  assert.equal(names[0], "kubernetes-api");
+  assert.equal(names[names.length - 1], "linkerd-viz");
+  assert.deepEqual(doc.categories[names.length - 1].checks, [
+    { description: "Linkerd extension command linkerd-viz exists", hint: "https://linkerd.io/2.14/checks/#extensions", error: 'exec: "linkerd-viz": executable file not found in $PATH', result: "warning" },
+  ]);
+});
+
+for (const [name, args, api, expectSuccess] of [
+  ["--pre on a cluster that already has Linkerd (fails)", ["--pre"], () => fake(), false],
+  ["--proxy", ["--proxy"], () => fake(), true],
+  ["--crds", ["--crds"], () => fake(), true],
+  ["an unreachable cluster", [], undefined, false],
+  [
+    "extension namespaces that cannot be listed",
+    [],
+    () => fake(healthyCluster(), { intercept: (req: { path: string }) => (/^\/api\/v1\/namespaces(\?|$)/.test(req.path) ? { status: 500, body: '{"message":"boom"}' } : undefined) }),
+    false,
+  ],
+] as const) {
+  test(`-o json is one JSON document in every mode: ${name}`, async () => {
+    const r = api ? await run([...args, "-o", "json"], api()) : await runMesh(["check", ...args, "-o", "json"]);
+    const doc = JSON.parse(r.stdout) as { success: boolean; categories: { checks: { result: string }[] }[] };
+    assert.equal(doc.success, expectSuccess);
+    assert.equal(r.code, expectSuccess ? 0 : 1);
+    assert.ok(doc.categories.length > 0);
+    const results = doc.categories.flatMap((c) => c.checks.map((k) => k.result));
+    assert.equal(results.includes("error"), !expectSuccess);
   });
+}
+
+test("--fail-on warning: a warning fails the run (exit 1), in the table and in the JSON's success", async () => {
+  // stable-2.14.11 as the latest release: "cli is up-to-date" is a warning, nothing fails.
+  const warn = (args: string[]) => runMesh(["check", "--expected-version", "stable-2.14.11", ...args], { cluster: async () => fake().cluster() });
+  const plain = await warn(["-o", "short"]);
+  assert.equal(plain.code, 0);
+  const strict = await warn(["-o", "short", "--fail-on", "warning"]);
+  assert.equal(strict.code, 1);
+  assert.match(strict.stdout, /‼ cli is up-to-date\n/);
+  assert.match(strict.stdout, /Status check results are ×\n$/);
+  const json = await warn(["-o", "json", "--fail-on", "warning"]);
+  assert.equal(json.code, 1);
+  const doc = JSON.parse(json.stdout) as { success: boolean; categories: { checks: { description: string; result: string }[] }[] };
+  assert.equal(doc.success, false);
+  const warnings = doc.categories.flatMap((c) => c.checks.filter((k) => k.result === "warning").map((k) => k.description));
+  assert.ok(warnings.includes("cli is up-to-date"), warnings.join(", "));
+  assert.ok(!doc.categories.some((c) => c.checks.some((k) => k.result === "error")));
+  const bad = await warn(["--fail-on", "info"]);
+  assert.equal(bad.code, 2);
 });
 
 test("an extension executable on PATH is run with the forwarded flags and its JSON re-rendered", async () => {
