@@ -22,7 +22,8 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 # zsh and fish: the completion tests check the scripts `mesh completion zsh|fish` prints.
-packages="iproute2 prometheus zsh fish"
+# chromium: the dashboard tests drive it headless through playwright-core.
+packages="iproute2 prometheus zsh fish chromium"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

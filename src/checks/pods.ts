@@ -54,10 +54,30 @@ export function proxyReady(pod: Pod): boolean {
   return pod.status?.containerStatuses?.find((c) => c.name === PROXY_CONTAINER)?.ready ?? false;
 }
 
-/** Linkerd's "pods running rule": every pod with a proxy is running and its proxy ready. */
+/**
+ * Whether a pod is expected to be running: not finished (Succeeded, or Failed, which includes
+ * Evicted), and not a Job pod whose application containers have all exited (its proxy is either
+ * gone or keeping the Job alive, which mesh-job-proxies reports).
+ */
+export function shouldBeRunning(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  if (phase === "Succeeded" || phase === "Failed") return false;
+  if (pod.metadata.ownerReferences?.some((o) => o.kind === "Job")) {
+    const app = (pod.status?.containerStatuses ?? []).filter((c) => c.name !== PROXY_CONTAINER);
+    if (app.length > 0 && app.every((c) => c.state?.terminated)) return false;
+  }
+  return true;
+}
+
+/**
+ * Linkerd's "pods running rule": every pod with a proxy is running and its proxy ready. Unlike
+ * Linkerd (linkerd2#6128, #11280), pods that should not be running are left out: Evicted and
+ * other finished pods, and pods of Jobs whose work is done.
+ */
 export function checkPodsRunning(pods: readonly Pod[], namespace: string): void {
   if (pods.length === 0) throw new Error(`no "${PROXY_CONTAINER}" containers found${namespace ? ` in the "${namespace}" namespace` : ""}`);
   for (const pod of pods) {
+    if (!shouldBeRunning(pod)) continue;
     const status = podStatus(pod);
     if (["Completed", "NodeShutdown", "Shutdown", "Terminated"].includes(status)) continue;
     if (status !== "Running" && status !== "Evicted") throw new Error(`pod "${pod.metadata.name}" status is ${pod.status?.phase ?? ""}`);

@@ -515,6 +515,21 @@ test("ServiceProfiles in another namespace than their service, or for a missing 
   ]);
 });
 
+test("check --proxy -n NS sees ServiceProfiles created in other namespaces that name NS's services", async () => {
+  const sp = (name: string, namespace: string): KubeObject => ({ apiVersion: "linkerd.io/v1alpha2", kind: "ServiceProfile", metadata: { name, namespace }, spec: { routes: [] } } as KubeObject);
+  // The everyday mistake: the profile for emojivoto's service created in the client's namespace "checkout".
+  const objects = cluster(add(sp("web-svc.emojivoto.svc.cluster.local", "checkout"), sp("other.default.svc.cluster.local", "checkout")));
+  const scoped = problems((await runAgainst({ mode: "proxy", objects, config: { dataPlaneNamespace: "emojivoto" } })).results).filter((p) => p.includes("ServiceProfiles"));
+  assert.equal(scoped.length, 1);
+  assert.match(scoped[0], /\t\* checkout\/web-svc\.emojivoto\.svc\.cluster\.local names a service of namespace "emojivoto"/);
+  // A profile that names no service of emojivoto is not emojivoto's concern.
+  assert.doesNotMatch(scoped[0], /other\.default/);
+  // A user who may not list ServiceProfiles cluster-wide still gets the namespace's own profiles checked.
+  const forbidden = new FakeApi(objects, { metrics: healthyMetrics(objects), intercept: (req: { path: string }) => (/^\/apis\/linkerd\.io\/v1alpha2\/serviceprofiles/.test(req.path) ? { status: 403, body: '{"message":"forbidden"}' } : undefined) });
+  const limited = problems((await runAgainst({ mode: "proxy", api: forbidden, config: { dataPlaneNamespace: "emojivoto" } })).results).filter((p) => p.includes("ServiceProfiles"));
+  assert.deepEqual(limited, []);
+});
+
 test("Job pods whose app finished while linkerd-proxy runs", async () => {
   const job = pod({ name: "migrate-x7k2p", namespace: "emojivoto", owner: { kind: "Job", name: "migrate" }, terminated: ["app"], ip: "10.244.0.30" });
   const { results } = await runAgainst({ objects: cluster(add(job)) });

@@ -6,6 +6,7 @@ import { fail, skip, type Category } from "../types.js";
 import { compareVersions } from "../versions.js";
 import { serverVersion } from "./versions.js";
 import { mapLimit } from "../../concurrency.js";
+import { KubeApiError } from "../../kube/errors.js";
 
 /** Scrapes at most this many proxies at a time. */
 const SCRAPE_CONCURRENCY = 16;
@@ -42,10 +43,26 @@ export async function checkProxyCertificates(ctx: CheckContext): Promise<void> {
   if (unreachable.length === results.length) fail(`cannot read the admin endpoint of any proxy: ${(unreachable[0].error as Error).message}`);
 }
 
+/**
+ * The ServiceProfiles that concern namespace `ns` (every one when `ns` is ""): those in it, and those
+ * elsewhere that name one of its services (the everyday mistake: a profile for `production`'s
+ * service created in the client's namespace). One cluster-wide list; a user who may list only `ns`
+ * gets the profiles in `ns`.
+ */
+async function profilesConcerning(ctx: CheckContext, ns: string) {
+  if (!ns) return ctx.serviceProfiles("");
+  const all = await ctx.serviceProfiles("").catch((e: unknown) => {
+    if (e instanceof KubeApiError && e.status === 403) return ctx.serviceProfiles(ns);
+    throw e;
+  });
+  const suffix = `.${ns}.svc.`;
+  return all?.filter((sp) => sp.metadata.namespace === ns || sp.metadata.name.includes(suffix));
+}
+
 /** ServiceProfiles named `<svc>.<ns>.svc.<cluster domain>` must live in `<ns>`, and `<svc>` must exist there. */
 export async function checkServiceProfiles(ctx: CheckContext): Promise<void> {
   const scope = ctx.config.mode === "proxy" ? ctx.config.dataPlaneNamespace : "";
-  const [profiles, values, services] = await inOrder(ctx.serviceProfiles(scope), ctx.values().catch(() => undefined), ctx.services(""));
+  const [profiles, values, services] = await inOrder(profilesConcerning(ctx, scope), ctx.values().catch(() => undefined), ctx.services(""));
   if (!profiles) skip("the ServiceProfile CRD is not installed");
   const domain = values?.clusterDomain ?? "cluster.local";
   const existing = new Set(services.map((s) => `${s.metadata.namespace}/${s.metadata.name}`));
