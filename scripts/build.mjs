@@ -33,6 +33,7 @@ const LAZY = {
   cluster: "kube/cluster.ts",
   diagnostics: "commands/diagnostics.ts",
   authz: "commands/authz.ts",
+  profile: "commands/profile.ts",
   "version-proxy": "commands/version-proxy.ts",
 };
 /** Modules that live in runtime.js; the lazy builds import them from there. */

@@ -66,6 +66,10 @@ export const COMMANDS: Record<string, { description: string; group?: boolean; lo
     description: "Print the script that makes bash, zsh or fish complete mesh's commands, flags and cluster names",
     load: async () => (await import("./commands/completion.js")).completionCommand,
   },
+  profile: {
+    description: "Output a ServiceProfile for a service: a template, or the routes of an OpenAPI or protobuf definition",
+    load: async () => (await import("./commands/profile.js")).profileCommand,
+  },
 };
 
 export function buildProgram(): Command {

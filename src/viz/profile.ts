@@ -14,6 +14,10 @@ import { stringify } from "yaml";
 export interface ProfileRoute {
   name: string;
   condition: { method: string; pathRegex: string };
+  /** One class per documented status (OpenAPI): failures from 500 up. */
+  responseClasses?: { condition: { status: { min: number; max: number } }; isFailure: boolean }[];
+  isRetryable?: boolean;
+  timeout?: string;
 }
 
 /** Characters Go's regexp.QuoteMeta escapes. */
@@ -57,12 +61,23 @@ export class ProfileRoutes {
 /** `<service>.<namespace>.svc.<cluster domain>`: the name a ServiceProfile must have. */
 export const profileObjectName = (service: string, namespace: string, clusterDomain: string) => `${service}.${namespace}.svc.${clusterDomain}`;
 
+/** A route as Kubernetes YAML writes it: keys in alphabetical order, empty and false fields left out. */
+function routeObject(r: ProfileRoute): Record<string, unknown> {
+  const o: Record<string, unknown> = { condition: { method: r.condition.method, pathRegex: r.condition.pathRegex } };
+  if (r.isRetryable) o.isRetryable = true;
+  o.name = r.name;
+  if (r.responseClasses?.length)
+    o.responseClasses = r.responseClasses.map((c) => ({ condition: { status: { max: c.condition.status.max, min: c.condition.status.min } }, ...(c.isFailure ? { isFailure: true } : {}) }));
+  if (r.timeout) o.timeout = r.timeout;
+  return o;
+}
+
 /**
  * The ServiceProfile as Linkerd prints it (Kubernetes YAML: keys in alphabetical order, sequences
  * not indented, an empty `creationTimestamp`, `spec: {}` without routes).
  */
 export function renderProfile(service: string, namespace: string, clusterDomain: string, routes: ProfileRoute[]): string {
-  const spec = routes.length ? { routes: routes.map((r) => ({ condition: { method: r.condition.method, pathRegex: r.condition.pathRegex }, name: r.name })) } : {};
+  const spec = routes.length ? { routes: routes.map(routeObject) } : {};
   const doc = {
     apiVersion: "linkerd.io/v1alpha2",
     kind: "ServiceProfile",

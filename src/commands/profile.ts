@@ -1,0 +1,124 @@
+import { Command } from "commander";
+import { readFile } from "node:fs/promises";
+import type { Deps } from "../deps.js";
+import { MeshError, UsageError } from "../errors.js";
+import { sanitize } from "../output/sanitize.js";
+import { renderProfile, renderProfileTemplate, type ProfileRoute } from "../viz/profile.js";
+import { globals } from "./shared.js";
+import { clusterDomainOf, contextNamespace } from "./viz/common.js";
+import { validateProfile } from "./viz/profile.js";
+
+export interface TopProfileOptions {
+  namespace?: string;
+  template: boolean;
+  openApi?: string;
+  proto?: string;
+  ignoreCluster: boolean;
+}
+
+/** Specification files are read whole; this bounds what one may cost. */
+const MAX_SPEC_BYTES = 32 << 20;
+
+async function readSpec(path: string, deps: Deps): Promise<{ name: string; text: string }> {
+  if (path === "-") {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of deps.io.stdin) {
+      const b = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+      size += b.length;
+      if (size > MAX_SPEC_BYTES) throw new MeshError(`stdin: larger than ${MAX_SPEC_BYTES >> 20} MiB`);
+      chunks.push(b);
+    }
+    return { name: "stdin", text: Buffer.concat(chunks).toString("utf8") };
+  }
+  try {
+    const buf = await readFile(path);
+    if (buf.length > MAX_SPEC_BYTES) throw new MeshError(`${sanitize(path, 200)}: larger than ${MAX_SPEC_BYTES >> 20} MiB`);
+    return { name: path, text: buf.toString("utf8") };
+  } catch (e) {
+    if (e instanceof MeshError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
+    throw new MeshError(`cannot read ${sanitize(path, 200)}: ${why}`);
+  }
+}
+
+/** The routes of an OpenAPI document (YAML or JSON); errors name the file and, for YAML, the line. */
+async function routesFromOpenApi(spec: { name: string; text: string }): Promise<ProfileRoute[]> {
+  const { parseDocument } = await import("yaml");
+  const doc = parseDocument(spec.text, { uniqueKeys: false });
+  const err = doc.errors[0];
+  if (err) {
+    const reason = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    throw new MeshError(`${sanitize(spec.name, 200)}:${err.linePos?.[0].line ?? 1}: not valid YAML or JSON: ${sanitize(reason, 200)}`);
+  }
+  const { openApiRoutes } = await import("../profile/openapi.js");
+  try {
+    return await openApiRoutes(doc.toJS({ maxAliasCount: 100 }));
+  } catch (e) {
+    throw new MeshError(`${sanitize(spec.name, 200)}: not an OpenAPI document: ${sanitize(String((e as Error).message).split("\n")[0], 300)}`, "mesh profile --open-api reads Swagger 2.0 and OpenAPI 3.x documents (YAML or JSON)");
+  }
+}
+
+async function routesFromProto(spec: { name: string; text: string }): Promise<ProfileRoute[]> {
+  const { protoRoutes } = await import("../profile/proto.js");
+  try {
+    return await protoRoutes(spec.text);
+  } catch (e) {
+    const m = /^(.*) \(line (\d+)\)$/.exec((e as Error).message);
+    const where = m ? `${spec.name}:${m[2]}` : spec.name;
+    throw new MeshError(`${sanitize(where, 200)}: not a valid protobuf definition: ${sanitize(m ? m[1] : (e as Error).message, 200)}`);
+  }
+}
+
+export const profileCommand = (deps: Deps) =>
+  new Command("profile")
+    .description("Output a ServiceProfile for a service: a template, or the routes of an OpenAPI or protobuf definition")
+    .usage("[flags] (--template | --open-api file | --proto file) (SERVICE)")
+    .argument("[service...]")
+    .addHelpText(
+      "after",
+      `
+The profile is named <service>.<namespace>.svc.<cluster domain>, the cluster domain read from the
+installed linkerd-config (--ignore-cluster: cluster.local, no cluster contacted).
+
+--open-api reads a Swagger 2.0 document as Linkerd does, and OpenAPI 3.x too (its first server's
+path is the base path): one route per path and method, \`{parameters}\` matching any one segment,
+one response class per documented status code (5xx are failures), and an operation's
+x-linkerd-retryable: true and x-linkerd-timeout: <duration> become isRetryable and timeout.
+--proto reads a protobuf definition: one route per rpc, POST /<package>.<Service>/<Method>,
+retryable when its idempotency_level is IDEMPOTENT or NO_SIDE_EFFECTS. "-" reads stdin.
+
+Examples:
+  mesh profile -n emojivoto web-svc --template > web-svc-profile.yaml
+  mesh profile -n books books --open-api swagger.yaml | kubectl apply -f -
+  mesh profile -n emojivoto emoji-svc --proto Emoji.proto | kubectl apply -f -`,
+    )
+    .option("--template", "output a ServiceProfile template to edit by hand", false)
+    .option("--open-api <file>", "output a ServiceProfile with the routes of this OpenAPI (Swagger) document")
+    .option("--proto <file>", "output a ServiceProfile with the routes of this protobuf service definition")
+    .option("-n, --namespace <ns>", "namespace of the service (default: the kubeconfig context's, else default)")
+    .option("--ignore-cluster", "do not read the cluster domain from the cluster (use cluster.local)", false)
+    .action(async (args: string[], opts: TopProfileOptions, cmd: Command) => {
+      const g = globals(cmd);
+      const chosen = [opts.template, opts.openApi !== undefined, opts.proto !== undefined].filter(Boolean).length;
+      if (chosen !== 1) throw new UsageError("You must specify exactly one of --template or --open-api or --proto");
+      const namespace = opts.namespace || ((await contextNamespace(g.kubeconfig, g.context, deps.env)) ?? "default");
+      const { service } = validateProfile(args, { template: true, tapDuration: 1, tapRouteLimit: 1 }, namespace);
+      // Read the definition before contacting the cluster: a bad file fails fast and offline.
+      const routes = opts.openApi !== undefined ? await routesFromOpenApi(await readSpec(opts.openApi, deps)) : opts.proto !== undefined ? await routesFromProto(await readSpec(opts.proto, deps)) : undefined;
+      let clusterDomain = "cluster.local";
+      if (!opts.ignoreCluster) {
+        const { clusterApi } = await import("../kube/cluster.js");
+        const cluster = clusterApi(await deps.cluster(g));
+        try {
+          await cluster.getConfigMap(g.linkerdNamespace, "linkerd-config").catch((e: unknown) => {
+            throw new MeshError(`cannot read the cluster domain from linkerd-config: ${(e as Error).message}`, "pass --ignore-cluster to use cluster.local without contacting the cluster");
+          });
+          clusterDomain = await clusterDomainOf(cluster, g.linkerdNamespace);
+        } finally {
+          cluster.close();
+        }
+      }
+      deps.io.stdout.write(routes ? renderProfile(service, namespace, clusterDomain, routes) : renderProfileTemplate(service, namespace, clusterDomain));
+    });
