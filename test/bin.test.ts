@@ -49,3 +49,19 @@ test("inject re-serialises a document with aliases through the bundled yaml libr
   assert.match(r.stdout, /linkerd\.io\/inject: enabled/);
   assert.match(r.stderr, /deployment "y" injected/);
 });
+
+// The bundle loads CommonJS libraries (yaml, swagger-parser, protobufjs) differently from tsx: run them built.
+test("the built profile command reads OpenAPI and protobuf definitions, and refuses hostile YAML in one line", () => {
+  const swagger = 'swagger: "2.0"\ninfo: {title: a, version: "1"}\npaths:\n  /items/{id}:\n    get: {responses: {"503": {description: busy}}}\n';
+  const api = spawnSync(process.execPath, [bin, "profile", "--open-api", "-", "-n", "shop", "items", "--ignore-cluster"], { input: swagger, encoding: "utf8" });
+  assert.equal(api.status, 0, api.stderr);
+  assert.match(api.stdout, /name: GET \/items\/\{id\}\n/);
+  assert.match(api.stdout, /isFailure: true\n/);
+  const proto = spawnSync(process.execPath, [bin, "profile", "--proto", "-", "-n", "shop", "items", "--ignore-cluster"], { input: 'syntax = "proto3"; package shop; service Items { rpc Get (A) returns (A); } message A {}', encoding: "utf8" });
+  assert.equal(proto.status, 0, proto.stderr);
+  assert.match(proto.stdout, /pathRegex: \/shop\\\.Items\/Get\n/);
+  const deep = spawnSync(process.execPath, [bin, "profile", "--open-api", "-", "-n", "shop", "items", "--ignore-cluster"], { input: "[".repeat(100_000) + "]".repeat(100_000), encoding: "utf8" });
+  assert.equal(deep.status, 1);
+  assert.equal(deep.stdout, "");
+  assert.equal(deep.stderr, "error: stdin:1: not valid YAML or JSON: nesting deeper than 256 levels\n");
+});

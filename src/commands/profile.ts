@@ -45,16 +45,19 @@ async function readSpec(path: string, deps: Deps): Promise<{ name: string; text:
 
 /** The routes of an OpenAPI document (YAML or JSON); errors name the file and, for YAML, the line. */
 async function routesFromOpenApi(spec: { name: string; text: string }): Promise<ProfileRoute[]> {
-  const { parseDocument } = await import("yaml");
-  const doc = parseDocument(spec.text, { uniqueKeys: false });
-  const err = doc.errors[0];
-  if (err) {
-    const reason = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-    throw new MeshError(`${sanitize(spec.name, 200)}:${err.linePos?.[0].line ?? 1}: not valid YAML or JSON: ${sanitize(reason, 200)}`);
+  const { loadYaml, parseYamlSafe, YamlInputError } = await import("../yaml-lib.js");
+  const lib = await loadYaml();
+  let docs: unknown[];
+  try {
+    docs = parseYamlSafe(spec.text, {}, lib);
+  } catch (e) {
+    if (!(e instanceof YamlInputError)) throw e;
+    throw new MeshError(`${sanitize(spec.name, 200)}:${e.line}: not valid YAML or JSON: ${e.reason}`);
   }
+  if (docs.length !== 1) throw new MeshError(`${sanitize(spec.name, 200)}: ${docs.length} YAML documents, expected one OpenAPI document`);
   const { openApiRoutes } = await import("../profile/openapi.js");
   try {
-    return await openApiRoutes(doc.toJS({ maxAliasCount: 100 }));
+    return await openApiRoutes(docs[0]);
   } catch (e) {
     throw new MeshError(`${sanitize(spec.name, 200)}: not an OpenAPI document: ${sanitize(String((e as Error).message).split("\n")[0], 300)}`, "mesh profile --open-api reads Swagger 2.0 and OpenAPI 3.x documents (YAML or JSON)");
   }

@@ -46,6 +46,7 @@ function responseClasses(responses: Record<string, unknown> | undefined): Profil
  * @apidevtools/swagger-parser; throws its reason when it is not an OpenAPI document.
  */
 export async function openApiRoutes(input: unknown): Promise<ProfileRoute[]> {
+  // CommonJS: bundled, a dynamic import gives `{ default: module.exports }`, the parser itself.
   const { default: SwaggerParser } = await import("@apidevtools/swagger-parser");
   // parse() checks the document's shape (swagger/openapi version, info, paths) without resolving
   // $refs over the network; a clone, because it annotates the object it is given.
