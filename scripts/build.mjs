@@ -90,3 +90,6 @@ await build({
   splitting: true,
   plugins: [fromRuntime],
 });
+// The web dashboard (`mesh viz dashboard`): web/dashboard/ built with Vite into dist/dashboard/.
+const { build: viteBuild } = await import("vite");
+await viteBuild({ configFile: fileURLToPath(new URL("../web/dashboard/vite.config.mjs", import.meta.url)) });

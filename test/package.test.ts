@@ -23,7 +23,7 @@ before(() => {
   // npm itself runs with the test's PATH (it needs node and the build's esbuild); mesh does not.
   const npmEnv = { ...process.env, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false" };
   const src = join(tmp, "src");
-  for (const f of ["package.json", "package-lock.json", "README.md", "LICENSE", "tsconfig.json", "bin", "scripts", "src", "templates"]) {
+  for (const f of ["package.json", "package-lock.json", "README.md", "LICENSE", "tsconfig.json", "bin", "scripts", "src", "templates", "web"]) {
     cpSync(join(root, f), join(src, f), { recursive: true });
   }
   symlinkSync(join(root, "node_modules"), join(src, "node_modules"));
@@ -46,6 +46,7 @@ test("the tarball installs mesh alone: no dependency packages, no tests", () => 
   assert.deepEqual(readdirSync(pkg).sort(), ["LICENSE", "README.md", "bin", "dist", "package.json", "templates"]);
   assert.equal(existsSync(join(pkg, "node_modules")), false, "the bundle needs no installed dependencies");
   assert.ok(existsSync(join(pkg, "dist", "runtime.js")));
+  assert.ok(existsSync(join(pkg, "dist", "dashboard", "index.html")), "the dashboard's page (built by Vite) is in the package");
 });
 
 test("installed mesh: version --client", () => {

@@ -57,6 +57,10 @@ export const VIZ_COMMANDS: Record<string, { description: string; load: () => Pro
     description: "Display sorted information about live traffic, from the proxies' access logs",
     load: async () => (await import("./top.js")).topCommand,
   },
+  dashboard: {
+    description: "Serve a live web dashboard from mesh itself: namespaces, workloads, routes, edges, tap and checks",
+    load: async () => (await import("./dashboard.js")).dashboardCommand,
+  },
 };
 
 /** The viz group, with `sub` (the subcommand named on the command line, if any) loaded for real. */
