@@ -79,6 +79,8 @@ export function buildProgram(): Command {
     .option("--kubeconfig <path>", "kubeconfig file to read (default: $KUBECONFIG, then ~/.kube/config)")
     .option("--context <name>", "kubeconfig context to talk to (default: its current context)")
     .addOption(new Option("-L, --linkerd-namespace <ns>", "the control plane's namespace").env("LINKERD_NAMESPACE").default("linkerd").argParser(parseNamespace))
+    .addOption(new Option("--cni-namespace <ns>", "the namespace of the linkerd-cni plugin").default("linkerd-cni").argParser(parseNamespace))
+    .option("--api-addr <host:port>", "talk to this Kubernetes API server instead of the kubeconfig cluster's (its credentials are kept)")
     .option("--as <user>", "act as this user towards the Kubernetes API (impersonation)")
     .option("--as-group <group>", "act as a member of this group (impersonation; repeatable)", collect)
     .option("--verbose", "more detail: debug output and full error traces", false)

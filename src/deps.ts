@@ -11,6 +11,10 @@ export interface GlobalOptions {
   asGroup?: string[];
   verbose: boolean;
   color: boolean;
+  /** `--api-addr`: talk to this API server (host:port or URL) instead of the kubeconfig cluster's. */
+  apiAddr?: string;
+  /** `--cni-namespace`: where the linkerd-cni plugin is installed (default linkerd-cni). */
+  cniNamespace?: string;
 }
 
 /** What a command needs from the outside world. cli.ts builds the real ones; tests pass fakes. */

@@ -1,11 +1,10 @@
 import { Command, Option } from "commander";
-import { parseAllDocuments } from "yaml";
 import type { Deps, GlobalOptions } from "../deps.js";
 import { ChecksFailed, MeshError, UsageError } from "../errors.js";
 import type { ClusterApi } from "../kube/cluster.js";
-import type { KubeObject } from "../kube/types.js";
 import { LINKERD_VERSION } from "../version.js";
-import { globals, parseDuration, parseNamespace } from "./shared.js";
+import { fetchLatestVersions, VERSION_CHECK_URL } from "../version/latest.js";
+import { globals, parseDuration } from "./shared.js";
 
 export interface CheckOptions {
   pre: boolean;
@@ -13,7 +12,6 @@ export interface CheckOptions {
   proxy: boolean;
   namespace: string;
   linkerdCniEnabled: boolean;
-  cniNamespace: string;
   expectedVersion?: string;
   cliVersionOverride?: string;
   output: string;
@@ -22,9 +20,8 @@ export interface CheckOptions {
   requestTimeout: number;
 }
 
-export const VERSION_CHECK_URL = "https://versioncheck.linkerd.io/version.json";
-/** How long `can determine the latest version` waits for the version service before it warns. */
-export const VERSION_CHECK_TIMEOUT_MS = 3_000;
+// The version service's client lives in src/version/latest.ts (re-exported for src/dashboard/checks.ts).
+export { fetchLatestVersions, VERSION_CHECK_TIMEOUT_MS, VERSION_CHECK_URL } from "../version/latest.js";
 
 /** Linkerd's flag validation, with its wording; a usage error (exit 2) as everywhere in mesh (linkerd exits 1). */
 export function validateCheckOptions(o: Pick<CheckOptions, "pre" | "crds" | "proxy" | "linkerdCniEnabled" | "output">): void {
@@ -39,49 +36,6 @@ export function validateCheckOptions(o: Pick<CheckOptions, "pre" | "crds" | "pro
             ? `Invalid output type '${o.output}'. Supported output types are: json, table, short`
             : undefined;
   if (problem) throw new UsageError(`Validation error when executing check command: ${problem}`, "run `mesh check --help` for usage");
-}
-
-/** The version service's answer, or an error that says why the latest version could not be looked up. */
-export async function fetchLatestVersions(url: string, cliVersion: string, uuid: string, timeoutMs = VERSION_CHECK_TIMEOUT_MS): Promise<unknown> {
-  const target = `${url}?version=${encodeURIComponent(cliVersion)}&uuid=${encodeURIComponent(uuid)}&source=cli`;
-  const host = new URL(url).host;
-  let res: Response;
-  try {
-    res = await fetch(target, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (e) {
-    const err = e as Error & { cause?: { code?: string; message?: string } };
-    const why =
-      err.name === "TimeoutError" || err.name === "AbortError"
-        ? `no answer within ${timeoutMs / 1000}s`
-        : err.cause?.code === "ENOTFOUND" || err.cause?.code === "EAI_AGAIN"
-          ? `cannot resolve ${host}`
-          : (err.cause?.message ?? err.message);
-    throw new Error(`cannot look up the latest version at ${host} (${why}); offline? pass --expected-version to compare against a known version`);
-  }
-  if (res.status !== 200) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new Error(`unexpected versioncheck response: ${res.status} ${res.statusText}`.trimEnd());
-  }
-  const text = await res.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error("unexpected versioncheck response: not JSON");
-  }
-}
-
-/** The objects `mesh install` renders by default (for the --pre dry-run), by running it in-process. */
-async function defaultInstallObjects(deps: Deps, g: GlobalOptions): Promise<KubeObject[]> {
-  const [{ run }, { memoryIo }] = await Promise.all([import("../cli.js"), import("../io.js")]);
-  const m = memoryIo();
-  const code = await run(["install", "--ignore-cluster", "-L", g.linkerdNamespace, "-o", "json"], { ...deps, io: m.io });
-  if (code !== 0) throw new Error(`Error rendering install manifest: ${m.stderr().trim().replace(/^error: /, "")}`);
-  const out = m.stdout();
-  // JSON (a List) parses far faster than the YAML stream; accept either.
-  const docs = out.trimStart().startsWith("{") ? [JSON.parse(out) as { kind?: string; items?: KubeObject[] }] : parseAllDocuments(out).map((d) => d.toJS() as KubeObject);
-  return docs
-    .flatMap((d) => (d && (d as { kind?: string }).kind === "List" ? ((d as { items?: KubeObject[] }).items ?? []) : [d as KubeObject]))
-    .filter((o): o is KubeObject => Boolean(o?.kind && o.metadata?.name));
 }
 
 export const checkCommand = (deps: Deps) =>
@@ -102,7 +56,6 @@ Examples:
     .option("--proxy", "only check the data plane: the meshed pods and their proxies", false)
     .option("-n, --namespace <ns>", "namespace to use for --proxy checks (default: all namespaces)", "")
     .option("--linkerd-cni-enabled", "with --pre, assume the linkerd-cni plugin is already installed", false)
-    .addOption(new Option("--cni-namespace <ns>", "namespace in which the linkerd-cni plugin is installed").default("linkerd-cni").argParser(parseNamespace))
     .option("--expected-version <version>", "compare versions with this one instead of looking up the latest version online")
     .addOption(new Option("--cli-version-override <version>", "pretend the CLI has this version (for testing)").hideHelp())
     .option("-o, --output <format>", "output format: table, json or short", "table")
@@ -129,7 +82,7 @@ Examples:
         {
           mode,
           controlPlaneNamespace: g.linkerdNamespace,
-          cniNamespace: opts.cniNamespace,
+          cniNamespace: g.cniNamespace ?? "linkerd-cni",
           dataPlaneNamespace: opts.namespace,
           cniEnabled: opts.linkerdCniEnabled,
           expectedVersion: opts.expectedVersion || undefined,
@@ -139,7 +92,10 @@ Examples:
           connect: () => (cluster ??= Promise.all([deps.cluster(g), import("../kube/cluster.js")]).then(([c, { clusterApi }]) => clusterApi(c).withTimeout(opts.requestTimeout))),
           now: deps.now,
           fetchLatestVersions: (uuid) => fetchLatestVersions(deps.env.MESH_VERSIONCHECK_URL || VERSION_CHECK_URL, cliVersion, uuid),
-          installObjects: () => defaultInstallObjects(deps, g),
+          installObjects: async () => {
+            const [{ renderDefaultInstallObjects }, certificates] = await Promise.all([import("../install/default-objects.js"), deps.certificates ?? import("../tls/index.js")]);
+            return renderDefaultInstallObjects(g.linkerdNamespace, deps.now(), certificates);
+          },
         },
       );
       const clock = { ...realClock, now: () => deps.now().getTime() };

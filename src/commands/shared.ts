@@ -14,6 +14,8 @@ export function globals(cmd: Command): GlobalOptions {
     asGroup: o.asGroup,
     verbose: Boolean(o.verbose),
     color: o.color !== false,
+    apiAddr: o.apiAddr,
+    cniNamespace: o.cniNamespace ?? "linkerd-cni",
   };
 }
 

@@ -2,13 +2,33 @@ import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } fro
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from "node:http";
 import { dirname } from "node:path";
 import { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
+import { createGunzip, gunzipSync } from "node:zlib";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { MeshError } from "../errors.js";
 import type { GlobalOptions } from "../deps.js";
 import { apiError, transportError, KubeApiError } from "./errors.js";
 import { sanitize } from "../output/sanitize.js";
-import { execPlugin, kubeconfigFiles, kubeconfigSearched, kubeconfigSecureContext, mergeKubeconfigs, readKubeconfigFile, readSimpleKubeconfig, runExecPlugin, type ExecCredential, type KubeconfigOrigin, type SimpleKubeconfig } from "./kubeconfig.js";
+import {
+  execPlugin,
+  impersonationHeaders,
+  kubeconfigFiles,
+  kubeconfigSearched,
+  kubeconfigSecureContext,
+  kubeconfigCluster,
+  kubeconfigUser,
+  mergeKubeconfigs,
+  proxyUrlScheme,
+  readImpersonation,
+  readKubeconfigFile,
+  readSimpleKubeconfig,
+  refuseCaWithInsecure,
+  runExecPlugin,
+  type ExecCredential,
+  type KubeconfigOrigin,
+  type SimpleKubeconfig,
+} from "./kubeconfig.js";
+import { chooseProxy, serverAgent, viaProxy, type ProxyChoice } from "./proxy.js";
+import { resourcePath } from "./resources.js";
 import { checkShape, listOf, SHAPES, type Shape } from "./shape.js";
 import type {
   AccessReviewStatus,
@@ -124,6 +144,13 @@ export interface ClusterApi extends Cluster {
   listCronJobs(namespace?: string, selector?: string): Promise<CronJob[]>;
   listReplicationControllers(namespace?: string, selector?: string): Promise<ReplicationController[]>;
 
+  /**
+   * POST a path asking to upgrade the connection (`pods/portforward`): resolves with the socket
+   * once the API server answered 101; throws a KubeApiError for any other answer. Absent on
+   * connections that cannot upgrade (a test's fake).
+   */
+  upgrade?(path: string, headers: Record<string, string>, timeoutMs?: number): Promise<UpgradedConnection>;
+
   /** How many HTTP requests this cluster has sent. */
   requestCount(): number;
   /** Bytes of answers received so far: as sent on the wire (compressed) and after decoding. */
@@ -162,6 +189,13 @@ export interface WatchOptions extends StreamOptions {
   timeoutSeconds?: number;
 }
 
+export interface UpgradedConnection {
+  socket: import("node:stream").Duplex;
+  /** Bytes that arrived after the 101 answer, to be read first. */
+  head: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
 export type WatchEvent<T extends KubeObject = KubeObject> =
   | { type: "ADDED" | "MODIFIED" | "DELETED"; object: T }
   | { type: "BOOKMARK"; object: KubeObject };
@@ -191,12 +225,16 @@ export interface TransportRequest {
   timeoutMs: number;
   /** Most bytes of a 2xx body to read (default MAX_BODY_BYTES); a larger body fails the request. */
   maxBytes?: number;
+  /** `Accept-Encoding` to send (none by default); a gzip answer is inflated before it is returned. */
+  acceptEncoding?: string;
 }
 
 export interface TransportResponse {
   status: number;
   /** The body; for an answer outside 2xx, at most MAX_ERROR_BODY_BYTES of it. */
   body: string;
+  /** Bytes received when the body came compressed (its decoded size is the body's). */
+  wireBytes?: number;
 }
 
 /** One streamed GET: the answer's body is read as it arrives. */
@@ -227,6 +265,8 @@ export interface StreamResponse {
 export type Transport = ((req: TransportRequest) => Promise<TransportResponse>) & {
   close?: () => void;
   stream?: (req: StreamRequest) => Promise<StreamResponse>;
+  /** POST with `Connection: Upgrade`: the upgraded socket (status 101), else the answer. */
+  upgrade?: (req: { path: string; headers: Record<string, string>; timeoutMs: number }) => Promise<(UpgradedConnection & { status: 101 }) | TransportResponse>;
 };
 
 /**
@@ -295,17 +335,57 @@ function parseServer(server: string): URL {
 
 /**
  * Connects to the cluster of the kubeconfig named by the global flags. Common kubeconfigs are
- * read directly (see kubeconfig.ts); exec plugins, auth providers, proxies, merged KUBECONFIG
- * lists and in-cluster configuration go through @kubernetes/client-node.
+ * read directly (see kubeconfig.ts); auth providers, socks5 proxies, merged KUBECONFIG lists,
+ * keys mesh does not implement and in-cluster configuration go through @kubernetes/client-node.
+ * Either way, impersonation (kubeconfig `as*`, `--as`, `--as-group`) and the HTTP proxy
+ * (`proxy-url`, HTTPS_PROXY, NO_PROXY, as client-go reads them) are mesh's.
  */
 export async function connect(g: GlobalOptions, opts: ConnectOptions = {}): Promise<ClusterApi> {
   const timeout = opts.timeoutMs ?? 30_000;
   const simple = readSimpleKubeconfig(g);
-  if (simple) return new RestCluster(simple.server, httpTransport(simpleOptions(simple, parseServer(simple.server)), parseServer(simple.server), g, opts.maxBodyBytes), timeout);
+  if (simple) {
+    const server = apiServer(simple.server, g.apiAddr);
+    const url = parseServer(server);
+    const { file, cluster, user } = simple.origin;
+    const proxy = chooseProxy(url, simple.proxyUrl, `proxy-url of cluster "${cluster}" in kubeconfig ${file}`, process.env);
+    const impersonate = impersonationHeaders(simple.impersonate, g, `user "${user}" in kubeconfig ${file}`);
+    return new RestCluster(server, httpTransport(simpleOptions(simple, url, proxy), url, { impersonate, proxy, disableCompression: simple.disableCompression }, opts.maxBodyBytes), timeout);
+  }
   const kc = await loadKubeConfig(g);
-  const server = kc.getCurrentCluster()!.server;
+  const files = kubeconfigFiles(g, process.env);
+  const cluster = kc.getCurrentCluster()!;
+  const inFiles = files.length ? ` in kubeconfig ${files.join(", ")}` : "";
+  const clusterName = sanitize(cluster.name, 80);
+  refuseCaWithInsecure(Boolean(cluster.caData || cluster.caFile), cluster.skipTLSVerify === true, `insecure-skip-tls-verify of cluster "${clusterName}"${inFiles}`);
+  const server = apiServer(cluster.server, g.apiAddr);
   const url = parseServer(server);
-  return new RestCluster(server, httpTransport(clientNodeOptions(kc, url, kubeconfigFiles(g, process.env)), url, g, opts.maxBodyBytes), timeout);
+  // client-node tunnels through a socks5 proxy-url; http(s) ones and the environment's are mesh's.
+  if (cluster.proxyUrl) proxyUrlScheme(cluster.proxyUrl, `proxy-url of cluster "${clusterName}"${inFiles}`);
+  const socks = /^socks5h?:/i.test(cluster.proxyUrl ?? "");
+  const proxy = socks ? undefined : chooseProxy(url, cluster.proxyUrl || undefined, `proxy-url of cluster "${clusterName}"${inFiles}`, process.env);
+  const userName = kc.getCurrentUser()?.name;
+  const userEntry = files.length && userName ? kubeconfigUser(mergeKubeconfigs(files), userName) : undefined;
+  const who = `user "${sanitize(userName ?? "", 80)}"${inFiles}`;
+  const impersonate = impersonationHeaders(userEntry ? readImpersonation(userEntry, (field) => `${field} of ${who}`) : undefined, g, who);
+  // client-node does not read disable-compression: mesh does.
+  const clusterEntry = files.length ? kubeconfigCluster(mergeKubeconfigs(files), cluster.name) : undefined;
+  const disableCompression = clusterEntry?.["disable-compression"] === true;
+  return new RestCluster(server, httpTransport(clientNodeOptions(kc, url, files, socks ? undefined : proxy, socks), url, { impersonate, proxy, disableCompression }, opts.maxBodyBytes), timeout);
+}
+
+/**
+ * `--api-addr`: the API server to talk to instead of the kubeconfig cluster's, with its
+ * credentials and CA. `host:port` keeps the kubeconfig server's scheme; a URL is used as given.
+ */
+export function apiServer(configured: string, apiAddr: string | undefined): string {
+  if (!apiAddr) return configured;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(apiAddr)) return apiAddr;
+  const scheme = /^http:/i.test(configured) ? "http" : "https";
+  try {
+    return new URL(`${scheme}://${apiAddr}`).origin;
+  } catch {
+    throw new MeshError(`--api-addr "${sanitize(apiAddr, 100)}" is not a host:port or URL`, undefined, 2);
+  }
 }
 
 const enc = encodeURIComponent;
@@ -315,16 +395,7 @@ const query = (selector?: string) => (selector ? `?labelSelector=${enc(selector)
 const core = (namespace: string | undefined, resource: string) => (namespace ? `/api/v1/namespaces/${enc(namespace)}/${resource}` : `/api/v1/${resource}`);
 const grouped = (gv: string, namespace: string | undefined, resource: string) => (namespace ? `/apis/${gv}/namespaces/${enc(namespace)}/${resource}` : `/apis/${gv}/${resource}`);
 
-/** The plural resource path of an object, from its apiVersion and kind (the way kubectl guesses it). */
-export function resourcePath(obj: KubeObject): string {
-  const apiVersion = obj.apiVersion ?? "v1";
-  const kind = obj.kind ?? "";
-  const lower = kind.toLowerCase();
-  const plural = lower.endsWith("s") ? `${lower}es` : lower.endsWith("y") && !/[aeiou]y$/.test(lower) ? `${lower.slice(0, -1)}ies` : `${lower}s`;
-  const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-  const ns = obj.metadata.namespace;
-  return ns ? `${base}/namespaces/${enc(ns)}/${plural}` : `${base}/${plural}`;
-}
+export { resourcePath } from "./resources.js";
 
 /** The Cluster interface over any transport: the real HTTPS one, or an in-memory fake in tests. */
 export class RestCluster implements ClusterApi {
@@ -358,9 +429,10 @@ export class RestCluster implements ClusterApi {
   private async send(method: "GET" | "POST", path: string, body?: string, accept = "application/json"): Promise<string> {
     for (let attempt = 1; ; attempt++) {
       this.count.n++;
-      const res = await this.transport({ method, path, body, accept, timeoutMs: this.timeoutMs });
+      // GETs ask for gzip: the API server compresses large answers (lists), a pod's proxy its /metrics.
+      const res = await this.transport({ method, path, body, accept, timeoutMs: this.timeoutMs, acceptEncoding: method === "GET" ? "gzip" : undefined });
       const n = Buffer.byteLength(res.body);
-      this.count.wire += n;
+      this.count.wire += res.wireBytes ?? n;
       this.count.decoded += n;
       if (res.status >= 200 && res.status < 300) return res.body;
       // 429 is the API server asking to come back (a CRD's storage still initialising, priority and
@@ -407,11 +479,8 @@ export class RestCluster implements ClusterApi {
   }
 
   async controlPlaneVersion(namespace: string): Promise<string | undefined> {
-    const cm = await this.getConfigMap(namespace, "linkerd-config");
-    if (!cm?.data?.values) return undefined;
-    // The values are YAML (the version may be quoted): read them as `mesh check` does.
-    const { parseLinkerdValues } = await import("../checks/linkerd-values.js");
-    return parseLinkerdValues(cm)?.linkerdVersion || undefined;
+    const { loadLinkerdConfig } = await import("./linkerd-config.js");
+    return (await loadLinkerdConfig(this, namespace))?.typed?.linkerdVersion || undefined;
   }
 
   async serverVersion(): Promise<ServerVersion> {
@@ -528,6 +597,14 @@ export class RestCluster implements ClusterApi {
     return this.getText(podProxyPath(namespace, pod, port, path));
   }
 
+  async upgrade(path: string, headers: Record<string, string>, timeoutMs = this.timeoutMs): Promise<UpgradedConnection> {
+    if (!this.transport.upgrade) throw new MeshError(`this connection to the Kubernetes API cannot upgrade (POST ${path.split("?")[0]})`);
+    this.count.n++;
+    const res = await this.transport.upgrade({ path, headers, timeoutMs });
+    if ("socket" in res) return res;
+    throw apiError(res.status === 101 ? 502 : res.status, "POST", path, res.body);
+  }
+
   async *getStream(path: string, opts: BodyStreamOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
     const max = opts.maxBytes ?? MAX_BODY_BYTES;
     const what = `GET ${path.split("?")[0]}`;
@@ -552,7 +629,7 @@ export class RestCluster implements ClusterApi {
           yield chunk;
         }
       }
-      const decoded = res.contentEncoding === "gzip" || res.contentEncoding === "x-gzip" ? gunzipChunks(wire(), what) : wire();
+      const decoded = res.contentEncoding === "gzip" || res.contentEncoding === "x-gzip" ? gunzipChunks(wire(), what, max) : wire();
       let n = 0;
       for await (const chunk of decoded) {
         n += chunk.length;
@@ -671,8 +748,55 @@ export function podProxyPath(namespace: string, pod: string, port: number | stri
   return `/api/v1/namespaces/${enc(namespace)}/pods/${enc(pod)}:${port}/proxy${path.startsWith("/") ? path : `/${path}`}`;
 }
 
-/** Decompresses a gzip body chunk by chunk; a corrupt body throws a MeshError. */
-export async function* gunzipChunks(body: AsyncIterable<Uint8Array>, what = "the answer"): AsyncGenerator<Uint8Array, void, undefined> {
+/** Compressed bodies up to this size are collected and inflated in one call. */
+const ONE_CALL_GZIP_BYTES = 256 * 1024;
+
+/**
+ * Decompresses a gzip body; a corrupt body throws a MeshError. A small body (a proxy's
+ * `/metrics`, a few KB) is collected and inflated in one synchronous call, which costs a fraction
+ * of a zlib stream's per-chunk work; a larger one, or one that inflates beyond `maxOutput`, goes
+ * through a stream chunk by chunk (and the caller's size limit stops it).
+ */
+export async function* gunzipChunks(body: AsyncIterable<Uint8Array>, what = "the answer", maxOutput = MAX_BODY_BYTES): AsyncGenerator<Uint8Array, void, undefined> {
+  const it = body[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let size = 0;
+  let ended = false;
+  while (size <= ONE_CALL_GZIP_BYTES) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    const buf = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    head.push(buf);
+    size += buf.length;
+  }
+  if (ended) {
+    let out: Buffer | undefined;
+    try {
+      out = gunzipSync(head.length === 1 ? head[0] : Buffer.concat(head, size), { maxOutputLength: maxOutput + 1 });
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? "";
+      if (code.startsWith("Z_")) throw new MeshError(`the answer to ${what} is not valid gzip (${(err as Error).message})`, undefined, 1, err);
+      if (code !== "ERR_BUFFER_TOO_LARGE") throw err;
+      // Too large to inflate at once: stream it, and let the caller's limit stop it.
+    }
+    if (out) {
+      if (out.length) yield out;
+      return;
+    }
+  }
+  async function* all(): AsyncGenerator<Uint8Array> {
+    yield* head;
+    if (ended) return;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  yield* gunzipStream(all(), what);
+}
+
+/** Decompresses a gzip body chunk by chunk through a zlib stream. */
+async function* gunzipStream(body: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<Uint8Array, void, undefined> {
   const gunzip = createGunzip();
   const source = Readable.from(body, { objectMode: false });
   source.on("error", (e) => gunzip.destroy(e));
@@ -721,7 +845,7 @@ interface BaseOptions {
 }
 
 /** TLS and credentials from a kubeconfig read without client-node (see kubeconfig.ts), exec plugins included. */
-function simpleOptions(k: SimpleKubeconfig, url: URL): BaseOptions {
+function simpleOptions(k: SimpleKubeconfig, url: URL, proxy: ProxyChoice | undefined): BaseOptions {
   const isHttps = url.protocol === "https:";
   const stop = new AbortController();
   const build = (cred?: ExecCredential): Base => {
@@ -731,7 +855,7 @@ function simpleOptions(k: SimpleKubeconfig, url: URL): BaseOptions {
     // given) parses the CA again each time, which adds up over a run's parallel first requests.
     const secureContext = isHttps ? kubeconfigSecureContext({ ca: k.ca, cert: fromPlugin ? cred!.cert : k.cert, key: fromPlugin ? cred!.key : k.key }, origin) : undefined;
     const tls = { secureContext, rejectUnauthorized: !k.insecure, servername: k.serverName };
-    const agent = isHttps ? new HttpsAgent({ ...tls, keepAlive: true, maxSockets: 64 }) : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+    const agent = serverAgent(isHttps, { ...(isHttps ? tls : {}), keepAlive: true, maxSockets: 64 }, proxy);
     const headers = { ...k.headers };
     if (cred?.token) headers.Authorization = `Bearer ${cred.token}`;
     return { opts: { ...tls, headers } as RequestOptions, agent };
@@ -745,7 +869,7 @@ function simpleOptions(k: SimpleKubeconfig, url: URL): BaseOptions {
 }
 
 /** TLS and credentials (tokens, client certificates, auth providers) from client-node; exec plugins run as in simpleOptions. */
-function clientNodeOptions(kc: KubeConfig, url: URL, files: string[]): BaseOptions {
+function clientNodeOptions(kc: KubeConfig, url: URL, files: string[], proxy: ProxyChoice | undefined, socks: boolean): BaseOptions {
   const isHttps = url.protocol === "https:";
   const stop = new AbortController();
   let base: Promise<Base> | undefined;
@@ -780,11 +904,11 @@ function clientNodeOptions(kc: KubeConfig, url: URL, files: string[]): BaseOptio
     opts.headers = headers;
     const given = opts.agent as (HttpsAgent & { options?: object }) | undefined;
     let agent: HttpsAgent | HttpAgent;
-    if (kc.getCurrentCluster()?.proxyUrl && given) agent = given; // a proxy agent: keep it
+    if (socks && given) agent = given; // client-node's SOCKS agent: keep it
     else {
       const o = (given?.options ?? {}) as { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
       const agentOptions = { ...o, ...(isHttps ? { secureContext: kubeconfigSecureContext({ ca: o.ca, cert: o.cert, key: o.key }, origin) } : {}), keepAlive: true, maxSockets: 64 };
-      agent = isHttps ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+      agent = serverAgent(isHttps, agentOptions, proxy);
     }
     return { opts, agent };
   };
@@ -802,14 +926,18 @@ function withinTimeout(p: Promise<Base>, ms: number): Promise<Base> {
 }
 
 /** HTTPS (or HTTP) to the API server, with keep-alive connections, per-request timeouts and streamed GETs. */
-function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions, "as" | "asGroup">, maxBodyBytes = MAX_BODY_BYTES): Transport {
+/** How requests reach the server beyond TLS and credentials: impersonation headers, the proxy, and the kubeconfig's disable-compression. */
+interface Connection {
+  impersonate: Record<string, string | string[]>;
+  proxy: ProxyChoice | undefined;
+  disableCompression?: boolean;
+}
+
+function httpTransport(baseOptions: BaseOptions, url: URL, { impersonate: impersonation, proxy, disableCompression }: Connection, maxBodyBytes = MAX_BODY_BYTES): Transport {
   const server = url.toString().replace(/\/$/, "");
   const isHttps = url.protocol === "https:";
   const active = new Set<ClientRequest>();
   let agent: HttpsAgent | HttpAgent | undefined;
-  const impersonation: Record<string, string | string[]> = {};
-  if (g.as) impersonation["Impersonate-User"] = g.as;
-  if (g.asGroup?.length) impersonation["Impersonate-Group"] = g.asGroup;
   const code = (c: string, message = c) => Object.assign(new Error(message), { code: c });
 
   /** Starts a request; the caller adds the listeners. */
@@ -817,19 +945,22 @@ function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions
     const base = await withinTimeout(baseOptions.get(timeoutMs), timeoutMs + 1000);
     agent = base.agent;
     const opts = { ...base.opts, agent: base.agent };
-    const send = isHttps ? httpsRequest : httpRequest;
-    const headers: Record<string, string | string[] | number> = { ...(opts.headers as Record<string, string>), ...impersonation, Accept: accept };
-    if (acceptEncoding) headers["Accept-Encoding"] = acceptEncoding;
+    // A plain-HTTP server behind a proxy: the request goes to the proxy, with the absolute URL.
+    const plain = proxy && !isHttps ? viaProxy(proxy, url, path) : undefined;
+    const send = (plain ? plain.https : isHttps) ? httpsRequest : httpRequest;
+    const headers: Record<string, string | string[] | number> = { ...(opts.headers as Record<string, string>), ...impersonation, ...plain?.headers, Accept: accept };
+    // disable-compression (kubeconfig): never ask for a compressed answer, as client-go does not.
+    if (acceptEncoding && !disableCompression) headers["Accept-Encoding"] = acceptEncoding;
     if (body !== undefined) {
       headers["Content-Type"] = contentType ?? "application/json";
       headers["Content-Length"] = Buffer.byteLength(body);
     }
     const r = send({
-      ...opts,
+      ...(plain ? { agent: base.agent } : opts),
       method,
-      hostname: url.hostname.replace(/^\[|\]$/g, ""),
-      port: url.port || (isHttps ? 443 : 80),
-      path: url.pathname.replace(/\/$/, "") + path,
+      hostname: plain?.hostname ?? url.hostname.replace(/^\[|\]$/g, ""),
+      port: plain?.port ?? (url.port || (isHttps ? 443 : 80)),
+      path: plain?.path ?? url.pathname.replace(/\/$/, "") + path,
       headers,
     });
     active.add(r);
@@ -841,14 +972,18 @@ function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions
   const attempt = async (req: TransportRequest): Promise<TransportResponse> => {
     const what = `${req.method} ${req.path.split("?")[0]}`;
     const maxBytes = req.maxBytes ?? maxBodyBytes;
-    const r = await open(req.method, req.path, req.accept ?? "application/json", req.body, req.contentType, undefined, req.timeoutMs);
+    const r = await open(req.method, req.path, req.accept ?? "application/json", req.body, req.contentType, req.acceptEncoding, req.timeoutMs);
     return new Promise<TransportResponse>((resolve, reject) => {
       r.once("error", (e: NodeJS.ErrnoException) => {
         // The server closed an idle kept-alive socket just as it was reused: nothing was answered.
         if (r.reusedSocket && e.code === "ECONNRESET" && !settled) finish(() => reject(STALE_SOCKET));
       });
       let settled = false;
-      const timer = setTimeout(() => r.destroy(code("MESH_TIMEOUT")), req.timeoutMs);
+      const timer = setTimeout(() => {
+        // Reject now: a request still waiting for its connection (a proxy's CONNECT) reports its error only once it has one.
+        fail(code("MESH_TIMEOUT"));
+        r.destroy(code("MESH_TIMEOUT"));
+      }, req.timeoutMs);
       const finish = (f: () => void) => {
         if (settled) return;
         settled = true;
@@ -863,7 +998,23 @@ function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions
         const limit = ok ? maxBytes : MAX_ERROR_BODY_BYTES;
         const chunks: Buffer[] = [];
         let n = 0;
-        const done = () => finish(() => resolve({ status, body: Buffer.concat(chunks).toString("utf8") }));
+        const tooLarge = () =>
+          new MeshError(`the API server's answer to ${what} is larger than ${formatBytes(limit)}; mesh stops reading there`, "ask for less: one namespace (-n) or a label selector (-l) instead of the whole cluster");
+        const gzipped = /^\s*(x-)?gzip\s*$/i.test(String(res.headers["content-encoding"] ?? ""));
+        const done = () => {
+          const raw = Buffer.concat(chunks, n);
+          if (!gzipped) return finish(() => resolve({ status, body: raw.toString("utf8") }));
+          // A gzip answer (asked for with acceptEncoding) is inflated in one call, within the limit.
+          let text: string;
+          try {
+            text = gunzipSync(raw, { maxOutputLength: limit }).toString("utf8");
+          } catch (err) {
+            const c = (err as { code?: string }).code ?? "";
+            if (!ok) text = ""; // a cut-off error body: only ever summarised
+            else return fail(c === "ERR_BUFFER_TOO_LARGE" ? tooLarge() : new MeshError(`the API server's answer to ${what} is not valid gzip (${(err as Error).message})`, undefined, 1, err));
+          }
+          finish(() => resolve({ status, body: text, wireBytes: n }));
+        };
         res.on("data", (c: Buffer) => {
           if (settled) return;
           if (n + c.length <= limit) {
@@ -872,12 +1023,7 @@ function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions
             return;
           }
           if (ok) {
-            fail(
-              new MeshError(
-                `the API server's answer to ${what} is larger than ${formatBytes(limit)}; mesh stops reading there`,
-                "ask for less: one namespace (-n) or a label selector (-l) instead of the whole cluster",
-              ),
-            );
+            fail(tooLarge());
           } else {
             // An error body is only summarised: keep its start, drop the rest.
             chunks.push(c.subarray(0, limit - n));
@@ -949,6 +1095,31 @@ function httpTransport(baseOptions: BaseOptions, url: URL, g: Pick<GlobalOptions
         }
         const ce = res.headers["content-encoding"];
         resolve({ status: res.statusCode ?? 0, contentEncoding: typeof ce === "string" ? ce.trim().toLowerCase() : undefined, body: body(), close });
+      });
+      r.end();
+    });
+  };
+
+  transport.upgrade = async (req) => {
+    const what = `POST ${req.path.split("?")[0]}`;
+    const r = await open("POST", req.path, "*/*", undefined, undefined, undefined, req.timeoutMs);
+    for (const [k, v] of Object.entries(req.headers)) r.setHeader(k, v);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => r.destroy(code("MESH_TIMEOUT")), req.timeoutMs);
+      const finish = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        f();
+      };
+      r.on("error", (e) => finish(() => reject(e instanceof MeshError ? e : transportError(e, server, req.timeoutMs, what))));
+      r.once("upgrade", (res, socket, head) => finish(() => resolve({ status: 101, socket, head, headers: res.headers })));
+      r.once("response", (res) => {
+        readCapped(res, MAX_ERROR_BODY_BYTES).then(
+          (body) => finish(() => resolve({ status: res.statusCode ?? 0, body })),
+          (e: unknown) => finish(() => reject(transportError(e, server, req.timeoutMs, what))),
+        );
       });
       r.end();
     });

@@ -12,11 +12,12 @@ import { namedExports, parseYamlSafe, YamlInputError } from "../yaml-lib.js";
 
 /**
  * The common kubeconfig shapes (one file; a token, token file, basic auth, client certificate or
- * exec credential plugin; a CA or insecure-skip-tls-verify), read without @kubernetes/client-node,
- * whose bundle costs more start-up time than a whole `mesh check` spends talking to the API
- * server. Anything else (several KUBECONFIG files, auth-provider plugins, proxy-url,
- * impersonation, in-cluster config) is left to client-node: `readSimpleKubeconfig` returns
- * undefined for it.
+ * exec credential plugin; a CA or insecure-skip-tls-verify; an http(s) proxy-url; impersonation),
+ * read without @kubernetes/client-node, whose bundle costs more start-up time than a whole
+ * `mesh check` spends talking to the API server. The fast path is taken only when every key of
+ * the selected context, cluster and user entries is one it implements (IMPLEMENTED_KEYS); anything
+ * else (several KUBECONFIG files, auth-provider plugins, a socks5 proxy-url, keys mesh does not
+ * know, in-cluster config) is left to client-node: `readSimpleKubeconfig` returns undefined for it.
  *
  * A kubeconfig holds credentials, so no message here quotes its contents: errors name the file,
  * the context, cluster or user entry and the field, and for YAML errors the line and column.
@@ -33,7 +34,48 @@ export interface SimpleKubeconfig {
   origin: KubeconfigOrigin;
   /** The user's exec credential plugin, run when the first request needs credentials. */
   exec?: ExecPlugin;
+  /** The user entry's `as`, `as-uid`, `as-groups` and `as-user-extra`. */
+  impersonate: Impersonation;
+  /** The cluster entry's `proxy-url` (http or https), which takes precedence over HTTPS_PROXY and friends. */
+  proxyUrl?: string;
+  /** The cluster entry's `disable-compression`: never ask for gzip. */
+  disableCompression: boolean;
 }
+
+/** Whom to act as (kubeconfig `as`, `as-uid`, `as-groups`, `as-user-extra`; flags `--as`, `--as-group`). */
+export interface Impersonation {
+  user?: string;
+  uid?: string;
+  groups: string[];
+  extra: Record<string, string[]>;
+}
+
+/**
+ * The keys of the selected context, cluster and user entries the fast path implements. An entry
+ * with any other key goes to client-node, so that no setting is silently dropped.
+ */
+export const IMPLEMENTED_KEYS = {
+  context: ["cluster", "user", "namespace", "extensions"],
+  cluster: ["server", "certificate-authority", "certificate-authority-data", "insecure-skip-tls-verify", "tls-server-name", "proxy-url", "disable-compression", "extensions"],
+  user: [
+    "client-certificate",
+    "client-certificate-data",
+    "client-key",
+    "client-key-data",
+    "token",
+    "tokenFile",
+    "username",
+    "password",
+    "exec",
+    "as",
+    "as-uid",
+    "as-groups",
+    "as-user-extra",
+    "extensions",
+  ],
+} as const;
+
+const onlyImplemented = (entry: Tree, kind: keyof typeof IMPLEMENTED_KEYS) => Object.keys(entry).every((k) => (IMPLEMENTED_KEYS[kind] as readonly string[]).includes(k));
 
 /** The file and entries a connection's settings came from, and which fields held the TLS material. */
 export interface KubeconfigOrigin {
@@ -163,6 +205,80 @@ export function readKubeconfigFile(file: string): Tree {
   return doc;
 }
 
+/** The user entry `name` of a kubeconfig tree (or of several files merged), if there is one. */
+export function kubeconfigUser(doc: Tree, name: string): Tree | undefined {
+  return named(doc.users, name, "user");
+}
+
+/** The cluster entry `name` of a kubeconfig tree (or of several files merged), if there is one. */
+export function kubeconfigCluster(doc: Tree, name: string): Tree | undefined {
+  return named(doc.clusters, name, "cluster");
+}
+
+/** A string without control characters, which no HTTP header may carry. */
+const headerSafe = (v: string) => !/[\u0000-\u001f\u007f]/.test(v);
+
+/**
+ * The impersonation settings of a kubeconfig user entry. A malformed one (a list where a string
+ * belongs, a line break in a value) throws a MeshError naming the field, never its value.
+ */
+export function readImpersonation(user: Tree, where: (field: string) => string): Impersonation {
+  const str = (field: string): string | undefined => {
+    const v = user[field];
+    if (v === undefined || v === null || v === "") return undefined;
+    if (typeof v !== "string" || !headerSafe(v)) throw new MeshError(`${where(field)} is not a single-line string`, FIX_HINT);
+    return v;
+  };
+  const groups = user["as-groups"] ?? [];
+  if (!Array.isArray(groups) || !groups.every((g) => typeof g === "string" && headerSafe(g))) throw new MeshError(`${where("as-groups")} is not a list of single-line strings`, FIX_HINT);
+  const extraIn = user["as-user-extra"] ?? {};
+  const badExtra = () => new MeshError(`${where("as-user-extra")} is not a map of names to lists of single-line strings`, FIX_HINT);
+  if (!isTree(extraIn)) throw badExtra();
+  const extra: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(extraIn)) {
+    if (!k || !Array.isArray(v) || !v.every((x) => typeof x === "string" && headerSafe(x))) throw badExtra();
+    extra[k] = v as string[];
+  }
+  return { user: str("as"), uid: str("as-uid"), groups: groups as string[], extra };
+}
+
+/** An `as-user-extra` key as a header name: bytes outside HTTP's token characters, and `%`, become `%XX` (as client-go escapes them). */
+export function headerKeyEscape(key: string): string {
+  let out = "";
+  for (const b of Buffer.from(key, "utf8")) {
+    const c = String.fromCharCode(b);
+    out += b < 0x7f && /[!#$&'*+\-.0-9A-Z^_`a-z|~]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+/**
+ * The Impersonate-* headers client-go sends. The flags (`--as`, `--as-group`) override the
+ * kubeconfig's `as` and `as-groups` field by field, as kubectl merges them; a uid, groups or extra
+ * without a user to impersonate is refused, as kubectl refuses it. `who` names the kubeconfig user
+ * entry for that message.
+ */
+export function impersonationHeaders(k: Impersonation | undefined, g: Pick<GlobalOptions, "as" | "asGroup">, who: string): Record<string, string | string[]> {
+  for (const v of [g.as ?? "", ...(g.asGroup ?? [])]) if (!headerSafe(v)) throw new MeshError("--as and --as-group take single-line names", undefined, 2);
+  const user = g.as || k?.user;
+  const groups = g.asGroup?.length ? g.asGroup : (k?.groups ?? []);
+  const extra = Object.entries(k?.extra ?? {});
+  const headers: Record<string, string | string[]> = {};
+  if (!user) {
+    if (k?.uid || groups.length || extra.length)
+      throw new MeshError(
+        g.asGroup?.length ? "--as-group is given without a user to impersonate" : `${who} sets as-uid, as-groups or as-user-extra but no \`as\` user to impersonate`,
+        "name the user to act as: --as <user>, or `as: <user>` in the kubeconfig user entry",
+      );
+    return headers;
+  }
+  headers["Impersonate-User"] = user;
+  if (k?.uid) headers["Impersonate-Uid"] = k.uid;
+  if (groups.length) headers["Impersonate-Group"] = groups;
+  for (const [key, values] of extra) if (values.length) headers[`Impersonate-Extra-${headerKeyEscape(key)}`] = values;
+  return headers;
+}
+
 function named(list: unknown, name: string, field: string): Tree | undefined {
   if (!Array.isArray(list)) return undefined;
   const entry = list.find((e) => isTree(e) && e.name === name) as Tree | undefined;
@@ -186,10 +302,20 @@ export function readSimpleKubeconfig(g: Pick<GlobalOptions, "kubeconfig" | "cont
   const cluster = named(doc.clusters, clusterName, "cluster");
   const user = named(doc.users, userName, "user") ?? {};
   if (!cluster || typeof cluster.server !== "string") return undefined;
-  if (cluster["proxy-url"] || user["auth-provider"] || user.impersonate || user["impersonate-groups"]) return undefined;
+  // Only what the fast path implements: any other key (auth-provider, a newer field) is client-node's.
+  if (!onlyImplemented(context, "context") || !onlyImplemented(cluster, "cluster") || !onlyImplemented(user, "user")) return undefined;
   const base = dirname(file);
   const origin: KubeconfigOrigin = { file, cluster: shown(clusterName), user: shown(userName), fields: {} };
   const where = (entry: "cluster" | "user", field: string) => `${field} of ${entry} "${entry === "cluster" ? origin.cluster : origin.user}" in kubeconfig ${file}`;
+  const nonEmpty = (v: unknown) => typeof v === "string" && v !== "";
+  refuseCaWithInsecure(nonEmpty(cluster["certificate-authority-data"]) || nonEmpty(cluster["certificate-authority"]), cluster["insecure-skip-tls-verify"] === true, where("cluster", "insecure-skip-tls-verify"));
+  let proxyUrl: string | undefined;
+  if (cluster["proxy-url"] !== undefined && cluster["proxy-url"] !== null && cluster["proxy-url"] !== "") {
+    const scheme = proxyUrlScheme(cluster["proxy-url"], where("cluster", "proxy-url"));
+    if (scheme === "socks5:" || scheme === "socks5h:") return undefined; // client-node tunnels through SOCKS
+    proxyUrl = cluster["proxy-url"] as string;
+  }
+  const impersonate = readImpersonation(user, (field) => where("user", field));
   const read = (entry: "cluster" | "user", dataField: string, pathField: string, slot: keyof KubeconfigOrigin["fields"]): Buffer | undefined => {
     const data = (entry === "cluster" ? cluster : user)[dataField];
     const path = (entry === "cluster" ? cluster : user)[pathField];
@@ -232,8 +358,37 @@ export function readSimpleKubeconfig(g: Pick<GlobalOptions, "kubeconfig" | "cont
     key: read("user", "client-key-data", "client-key", "key"),
     headers,
     origin,
+    impersonate,
+    proxyUrl,
+    disableCompression: cluster["disable-compression"] === true,
     exec: exec && { ...exec, cluster: { server: cluster.server, caData: typeof cluster["certificate-authority-data"] === "string" ? cluster["certificate-authority-data"] : undefined, insecure: cluster["insecure-skip-tls-verify"] === true, serverName: typeof cluster["tls-server-name"] === "string" ? cluster["tls-server-name"] : undefined } },
   };
+}
+
+/**
+ * client-go will not both verify the server against a CA and skip verification: a cluster entry
+ * with a certificate authority and `insecure-skip-tls-verify: true` is refused, in one line.
+ */
+export function refuseCaWithInsecure(hasCa: boolean, insecure: boolean, where: string): void {
+  if (hasCa && insecure)
+    throw new MeshError(
+      `${where} is true while the entry also names a certificate authority: a CA to verify the server with and no verification at all contradict each other (kubectl refuses this too)`,
+      "remove insecure-skip-tls-verify to verify the server with that CA, or remove the certificate authority to skip verification",
+    );
+}
+
+/** The scheme of a cluster's proxy-url (`http:`, `https:`, `socks5:`); anything else throws a MeshError naming the field. */
+export function proxyUrlScheme(value: unknown, where: string): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === "string" ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || !url.hostname) throw new MeshError(`${where} is not a URL`, "set it to the proxy's address, e.g. http://proxy.example:3128");
+  if (!["http:", "https:", "socks5:", "socks5h:"].includes(url.protocol))
+    throw new MeshError(`${where} has the scheme "${shown(url.protocol.slice(0, -1))}"; kubectl supports http, https and socks5`, "set it to the proxy's address, e.g. http://proxy.example:3128");
+  return url.protocol;
 }
 
 // ---- TLS material ----------------------------------------------------------------------------

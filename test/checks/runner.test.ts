@@ -36,36 +36,54 @@ async function collect(categories: Category<Ctx>[], e: RunEnv<Ctx>, opts: { wait
 
 const line = (r: CheckResult) => `${r.category}/${r.checkId} ${r.retry ? "retry " : ""}${r.status}${r.error ? `: ${r.error}` : ""}`;
 
+/** A promise with its resolve, to finish checks in an order the test chooses. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return { open, opened };
+}
+
 test("results come in declaration order although later checks finish first", async () => {
   const finished: string[] = [];
-  const slow = (id: string, ms: number) =>
+  const gates = { a: gate(), b: gate(), c: gate() };
+  const started = new Set<string>();
+  const gated = (id: "a" | "b" | "c") =>
     check(id, async () => {
-      await delay(ms);
+      started.add(id);
+      if (started.size === 3) gates.c.open();
+      await gates[id].opened;
       finished.push(id);
+      // c finishes first, then b, then a.
+      if (id === "c") gates.b.open();
+      if (id === "b") gates.a.open();
     });
   const cats: Category<Ctx>[] = [
-    { id: "one", checks: [slow("a", 40), slow("b", 20)] },
-    { id: "two", checks: [slow("c", 1)] },
+    { id: "one", checks: [gated("a"), gated("b")] },
+    { id: "two", checks: [gated("c")] },
   ];
   const out = await collect(cats, env(async () => 1));
   assert.deepEqual(out.map(line), ["one/a ok", "one/b ok", "two/c ok"]);
   assert.deepEqual(finished, ["c", "b", "a"]);
 });
 
-test("independent checks run concurrently: a run takes as long as its slowest check", async () => {
+test("independent checks run concurrently: every check starts before any finishes", async () => {
   let running = 0;
   let peak = 0;
+  const all = gate();
   const c = (id: string) =>
     check(id, async () => {
       running++;
       peak = Math.max(peak, running);
-      await delay(30);
+      // Run one after the other, and the first would wait here for good: the bounded wait fails it instead.
+      if (running === 5) all.open();
+      let timer: NodeJS.Timeout | undefined;
+      const alone = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${id} waited alone`)), 20_000)));
+      await Promise.race([all.opened, alone]).finally(() => clearTimeout(timer));
       running--;
     });
-  const start = Date.now();
-  await collect([{ id: "x", checks: [c("a"), c("b"), c("c"), c("d"), c("e")] }], env(async () => 1));
+  const out = await collect([{ id: "x", checks: [c("a"), c("b"), c("c"), c("d"), c("e")] }], env(async () => 1));
   assert.equal(peak, 5);
-  assert.ok(Date.now() - start < 120, `took ${Date.now() - start} ms`);
+  assert.deepEqual(out.map(line), ["x/a ok", "x/b ok", "x/c ok", "x/d ok", "x/e ok"]);
 });
 
 test("checks reading the same key share one load", async () => {

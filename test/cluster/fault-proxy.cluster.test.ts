@@ -45,14 +45,18 @@ for (const status of [403, 404, 500]) {
   });
 }
 
-test("adds latency", async () => {
-  fp.setFaults([{ path: "^/version", latencyMs: 700 }]);
+test("adds latency to the matching path only", async () => {
+  fp.setFaults([{ path: "^/version", latencyMs: 3000 }]);
+  const order: string[] = [];
   const t0 = Date.now();
-  assert.equal((await client.raw("GET", "/version")).status, 200);
-  assert.ok(Date.now() - t0 >= 700);
-  const t1 = Date.now();
-  await client.raw("GET", "/api");
-  assert.ok(Date.now() - t1 < 700);
+  const delayed = client.raw("GET", "/version").then((r) => (order.push("/version"), r));
+  // Sent after the delayed one, answered before it: only /version waits.
+  const direct = client.raw("GET", "/api").then((r) => (order.push("/api"), r));
+  const [v, a] = await Promise.all([delayed, direct]);
+  assert.deepEqual([v.status, a.status], [200, 200]);
+  assert.deepEqual(order, ["/api", "/version"]);
+  // A timer never fires early; a few ms of slack for clock granularity.
+  assert.ok(Date.now() - t0 >= 2990, `took ${Date.now() - t0} ms`);
   fp.clearFaults();
 });
 
@@ -66,7 +70,7 @@ test("hangs until the client gives up", async () => {
   fp.setFaults([{ path: "^/version", hang: true }]);
   const t0 = Date.now();
   await assert.rejects(client.raw("GET", "/version", undefined, undefined, 500), /timed out/);
-  assert.ok(Date.now() - t0 >= 500);
+  assert.ok(Date.now() - t0 >= 490, `gave up after ${Date.now() - t0} ms`);
   const r = await c.kubectl(["version", "--request-timeout=1s"], { kubeconfig: fp.kubeconfig, allowFail: true });
   assert.notEqual(r.code, 0);
   fp.clearFaults();

@@ -3,8 +3,10 @@ import assert from "node:assert/strict";
 import { dns1123SubdomainError, isCidr, portRangeError, validateValues } from "../../src/install/validate.js";
 import { defaultValues } from "../../src/install/values.js";
 
-test("the defaults are valid", () => {
-  assert.doesNotThrow(() => validateValues(defaultValues()));
+test("the defaults are valid, and validating them changes nothing", () => {
+  const v = defaultValues();
+  validateValues(v);
+  assert.deepEqual(v, defaultValues());
 });
 
 for (const [cidr, ok] of [
@@ -45,7 +47,9 @@ test("webhook TLS settings follow the chart's rules", () => {
   v.proxyInjector.injectCaFrom = "linkerd/cert";
   assert.throws(() => validateValues(v), /proxyInjector: a CA bundle is configured but mesh generates the webhook's certificate/);
   v.proxyInjector.externalSecret = true;
-  assert.doesNotThrow(() => validateValues(v));
+  const before = structuredClone(v);
+  validateValues(v);
+  assert.deepEqual(v, before);
   v.proxyInjector.injectCaFromSecret = "linkerd/secret";
   assert.throws(() => validateValues(v), /injectCaFrom and injectCaFromSecret are both set/);
   const w = defaultValues();

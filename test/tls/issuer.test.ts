@@ -57,15 +57,25 @@ test("only the leaf of the issuer file is kept, and anchors are stored verbatim"
 });
 
 test("an issuer signed with SHA256-RSA by an RSA anchor is accepted (Linkerd tolerates it)", async () => {
-  await load("issuer-under-rsa-ca.crt", "issuer-under-rsa-ca.key", "ca-rsa.crt");
+  const r = await load("issuer-under-rsa-ca.crt", "issuer-under-rsa-ca.key", "ca-rsa.crt");
+  assert.equal(r.issuerCrtPem, certFixture("issuer-under-rsa-ca.crt"));
+  assert.equal(r.trustAnchorsPem, certFixture("ca-rsa.crt"));
+  assert.equal(r.issuer.commonName, "identity.linkerd.cluster.local");
+  assert.equal(r.anchors.length, 1);
 });
 
 test("an issuer expiring soon still loads (only `check` warns)", async () => {
-  await load("issuer-expiring-soon.crt", "issuer-expiring-soon.key", "ca.crt");
+  const r = await load("issuer-expiring-soon.crt", "issuer-expiring-soon.key", "ca.crt");
+  assert.equal(r.issuerCrtPem, certFixture("issuer-expiring-soon.crt"));
+  assert.equal(r.issuer.commonName, "identity.linkerd.cluster.local");
+  assert.equal(r.anchors.length, 1);
 });
 
 test("the issuer may be one of several anchors, as in generated credentials", async () => {
-  await load("ca.crt", "ca.key", "ca.crt");
+  const r = await load("ca.crt", "ca.key", "ca.crt");
+  assert.equal(r.issuerCrtPem, certFixture("ca.crt"));
+  assert.equal(r.trustAnchorsPem, certFixture("ca.crt"));
+  assert.equal(r.anchors.length, 1);
 });
 
 test("an SEC 1 key with a leading EC PARAMETERS block is refused, like Linkerd does", async () => {
