@@ -33,6 +33,7 @@ const LAZY = {
   cluster: "kube/cluster.ts",
   diagnostics: "commands/diagnostics.ts",
   authz: "commands/authz.ts",
+  identity: "commands/identity.ts",
   profile: "commands/profile.ts",
   "version-proxy": "commands/version-proxy.ts",
 };

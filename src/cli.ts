@@ -58,6 +58,10 @@ export const COMMANDS: Record<string, { description: string; group?: boolean; lo
       return (deps) => diagnosticsCommand(deps, "dg");
     },
   },
+  identity: {
+    description: "Display the certificate(s) of one or more selected pod(s)",
+    load: async () => (await import("./commands/identity.js")).identityCommand,
+  },
   authz: {
     description: "List the authorization policies that apply to a workload's pods",
     load: async () => (await import("./commands/authz.js")).authzCommand,

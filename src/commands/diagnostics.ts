@@ -13,6 +13,7 @@ import { resolveTargets } from "../viz/objects.js";
 import { parseResourceArgs, type ResourceType } from "../viz/resources.js";
 import { globals, parseDuration, parseNamespace } from "./shared.js";
 import { clusterDomainOf, contextNamespace } from "./viz/common.js";
+import { viaOption, type Via } from "../viz/via-option.js";
 
 /** Port names Linkerd reads metrics from: the proxy's admin port, and the control-plane containers' admin servers. */
 export const PROXY_ADMIN_PORT_NAME = "linkerd-admin";
@@ -26,6 +27,8 @@ const METRICS_TYPES: ReadonlySet<ResourceType> = new Set(["cronjob", "daemonset"
 export interface ProxyMetricsOptions {
   namespace?: string;
   obfuscate: boolean;
+  /** How to reach the proxies' admin port (--via; default auto). */
+  via?: Via;
 }
 
 export interface ControllerMetricsOptions {
@@ -87,12 +90,15 @@ function proxyMetricsCommand(deps: Deps): Command {
     .argument("<resource>", "the pod or workload: po/NAME, deploy/NAME, sts/NAME, ds/NAME, rs/NAME, rc/NAME, job/NAME or cj/NAME")
     .option("-n, --namespace <ns>", "namespace of the resource (default: the kubeconfig context's, else default)")
     .option("--obfuscate", "hash the label values that name pods, paths, authorities, identities and addresses", false)
+    .addOption(viaOption())
     .addHelpText(
       "after",
       `
 Each proxy's admin port (linkerd-admin) is read through the API server's pod proxy (RBAC: get
-pods/proxy), not through a port-forward. One block per pod, headed "# POD name (i of n)"; a pod
-that cannot be read gets "# ERROR: ..." instead of its metrics.
+pods/proxy), or with --via port-forward through a port-forward (RBAC: create pods/portforward);
+--via auto (the default) falls back to port-forward when the API server cannot reach pod IPs.
+One block per pod, headed "# POD name (i of n)"; a pod that cannot be read gets "# ERROR: ..."
+instead of its metrics.
 
 Examples:
   mesh diagnostics proxy-metrics po/web-6bf9f47bd5-jjcrl
@@ -110,7 +116,8 @@ Examples:
       try {
         const [target] = await resolveTargets(cluster, [ref], {});
         if (!target || target.pods.length === 0) throw new MeshError(`${ref.type}/${ref.name ?? ""} in namespace "${namespace}" has no running pods`, "check that it is scaled up");
-        const results = await scrapeAll(cluster.withTimeout(30_000), target.pods, PROXY_ADMIN_PORT_NAME, (p) => `pod ${p.metadata.name} has no ${PROXY_ADMIN_PORT_NAME} port: is it meshed?`);
+        const { withVia } = await import("../viz/via.js");
+        const results = await scrapeAll(withVia(cluster, opts.via ?? "auto", deps.io.stderr).withTimeout(30_000), target.pods, PROXY_ADMIN_PORT_NAME, (p) => `pod ${p.metadata.name} has no ${PROXY_ADMIN_PORT_NAME} port: is it meshed?`);
         deps.io.stdout.write(formatProxyMetrics(results, opts.obfuscate));
       } finally {
         cluster.close();

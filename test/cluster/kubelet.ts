@@ -25,6 +25,9 @@
  *                                            proxy's counters, process_start_time_seconds and log start over
  *                                            (from the current whole second), restartCount becomes n
  *
+ * A running proxy whose control plane has an identity issuer secret gets a leaf certificate for its
+ * identity signed by that issuer (proxy-identity.ts), presented on <pod IP>:4143.
+ *
  * A pod is meshed if it has a container named `linkerd-proxy`. Its access log
  * format comes from that container's env LINKERD2_PROXY_ACCESS_LOG, else the
  * annotation config.linkerd.io/access-log.
@@ -36,6 +39,7 @@ import { KubeRest, KubeRestError } from "./kube-rest.js";
 import type { IpAllocator } from "./netns.js";
 import type { StandinContainer, StandinPod, StandinMessage, StandinReply } from "./standin-protocol.js";
 import { parseTrafficModel, type PodInfo } from "./traffic-model.js";
+import { IdentityIssuer } from "./proxy-identity.js";
 
 export const ANNOTATION_PREFIX = "mesh.test/";
 const PROXY = "linkerd-proxy";
@@ -128,8 +132,11 @@ export class KubeletStandin {
   private readonly chains = new Map<string, Promise<void>>();
   private heartbeat?: NodeJS.Timeout;
   private registeredAt = "";
+  private readonly identities: IdentityIssuer;
 
-  constructor(private readonly o: KubeletOptions) {}
+  constructor(private readonly o: KubeletOptions) {
+    this.identities = new IdentityIssuer(o.rest, o.log);
+  }
 
   async start(): Promise<void> {
     await this.registerNode();
@@ -327,6 +334,11 @@ export class KubeletStandin {
         containers: plan.containers,
         ownIp: !pod.spec.hostNetwork,
       };
+      // A running proxy gets a certificate from its control plane's issuer, when there is one.
+      if (standin.proxy) {
+        const id = await this.identities.issue(pod).catch((e: Error) => this.o.log(`identity of ${namespace}/${name}: ${e.message}`));
+        if (id) standin.identity = { certChainPem: id.certChainPem, keyPem: id.keyPem };
+      }
       await this.o.standin.send({ op: "upsert", pod: standin });
     }
     try {

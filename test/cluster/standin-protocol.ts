@@ -28,6 +28,8 @@ export interface StandinPod {
   containers: StandinContainer[];
   /** Add the pod IP inside the namespace (false for host-network pods). */
   ownIp: boolean;
+  /** The proxy's certificate (leaf then issuer) and key, presented on <pod IP>:4143; none without an issuer. */
+  identity?: { certChainPem: string; keyPem: string };
 }
 
 export type StandinMessage = { op: "upsert"; pod: StandinPod } | { op: "remove"; uid: string } | { op: "ping" };

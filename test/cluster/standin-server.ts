@@ -5,15 +5,22 @@
  *    (`/metrics`, `/ready`, `/live`, `/env.json`; spec C1), whose metrics come
  *    from the pod's traffic model (traffic-model.ts, exposition.ts);
  *  - the kubelet's log endpoint (HTTPS on <node IP>:<kubelet port>,
- *    `/containerLogs/NS/POD/CONTAINER`) with the proxy's access log (access-log.ts).
+ *    `/containerLogs/NS/POD/CONTAINER`) with the proxy's access log (access-log.ts);
+ *  - the kubelet's port-forward endpoint on the same port (`/portForward/NS/POD`, SPDY/3.1,
+ *    portforward-server.ts), joined to <pod IP>:<port> inside the namespace;
+ *  - for every meshed pod given an identity certificate, TLS on <pod IP>:4143 (the proxy's
+ *    inbound port) presenting that certificate and its issuer (`mesh identity` reads them).
  * The kubelet stand-in tells it about pods over stdin (standin-protocol.ts).
  *
  * Usage: standin-server.ts --node-ip IP --kubelet-port PORT --cert FILE --key FILE --client-ip IP
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
+import { createServer as createTlsListener, type Server as TlsServer } from "node:tls";
+import type { Socket } from "node:net";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import type { Duplex } from "node:stream";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { accessLogFormat, accessLogLines, formatTimestamp, startupLines, type LogLine } from "./access-log.js";
@@ -21,6 +28,7 @@ import { renderMetrics, type AdminTraffic } from "./exposition.js";
 import { run } from "./proc.js";
 import type { StandinPod, StandinReply, StandinRequest } from "./standin-protocol.js";
 import { parseTrafficModel, resolveFlows, type TrafficModel } from "./traffic-model.js";
+import { handlePortForward } from "./portforward-server.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +47,8 @@ interface Entry {
   pod: StandinPod;
   model: TrafficModel;
   admin?: Server;
+  /** TLS on <pod IP>:4143 with the pod's identity certificate. */
+  inbound?: TlsServer;
   stats: AdminTraffic;
 }
 
@@ -60,6 +70,7 @@ async function upsert(pod: StandinPod): Promise<void> {
     pod,
     model,
     admin: prev?.admin,
+    inbound: prev?.inbound,
     stats: prev && !restarted ? prev.stats : { responses: {}, accepted: 0, open: 0, bytesRead: 0, bytesWritten: 0 },
   };
   if (restarted) prev.admin?.closeAllConnections();
@@ -70,6 +81,33 @@ async function upsert(pod: StandinPod): Promise<void> {
     await closeServer(entry.admin);
     entry.admin = undefined;
   }
+  const identity = pod.proxy ? pod.identity : undefined;
+  if (identity && entry.inbound) entry.inbound.setSecureContext({ cert: identity.certChainPem, key: identity.keyPem });
+  else if (identity) entry.inbound = await listenInbound(pod.info.ip, identity).catch((e: Error) => void log(`inbound TLS of ${pod.info.namespace}/${pod.info.name}: ${e.message}`));
+  else if (entry.inbound) {
+    await closeServer(entry.inbound);
+    entry.inbound = undefined;
+  }
+}
+
+/** The proxy's inbound port: a TLS handshake presenting the pod's identity certificate, then nothing (the connection idles until the client goes). */
+function listenInbound(ip: string, identity: { certChainPem: string; keyPem: string }): Promise<TlsServer> {
+  const server = createTlsListener({ cert: identity.certChainPem, key: identity.keyPem }, (sock) => {
+    sock.setTimeout(30_000, () => sock.destroy());
+    sock.on("error", () => undefined);
+    sock.resume();
+  });
+  const open = new Set<Socket>();
+  server.on("connection", (sock: Socket) => {
+    open.add(sock);
+    sock.on("close", () => open.delete(sock));
+  });
+  server.on("tlsClientError", () => undefined);
+  inboundSockets.set(server, open);
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(4143, ip, () => resolve(server));
+  });
 }
 
 async function remove(uid: string): Promise<void> {
@@ -78,13 +116,17 @@ async function remove(uid: string): Promise<void> {
   pods.delete(uid);
   byName.delete(`${e.pod.info.namespace}/${e.pod.info.name}`);
   if (e.admin) await closeServer(e.admin);
+  if (e.inbound) await closeServer(e.inbound);
   if (e.pod.ownIp) await run("ip", ["addr", "del", `${e.pod.info.ip}/32`, "dev", args.dev!], { allowFail: true });
 }
 
-function closeServer(s: Server): Promise<void> {
+const inboundSockets = new WeakMap<TlsServer, Set<Socket>>();
+
+function closeServer(s: Server | TlsServer): Promise<void> {
   return new Promise((resolve) => {
     s.close(() => resolve());
-    s.closeAllConnections();
+    if ("closeAllConnections" in s) s.closeAllConnections();
+    else for (const sock of inboundSockets.get(s) ?? []) sock.destroy();
   });
 }
 
@@ -261,6 +303,14 @@ async function main(): Promise<void> {
     } catch (err) {
       send(res, 500, `${(err as Error).message}\n`);
     }
+  });
+  kubelet.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => undefined);
+    const podIp = (ns: string, name: string) => {
+      const uid = byName.get(`${ns}/${name}`);
+      return uid ? pods.get(uid)?.pod.info.ip : undefined;
+    };
+    if (!handlePortForward(req, socket, head, podIp, log)) socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   });
   await new Promise<void>((resolve, reject) => {
     kubelet.once("error", reject);

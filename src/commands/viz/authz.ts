@@ -1,6 +1,8 @@
 import { Command, Option } from "commander";
 import type { Deps, GlobalOptions } from "../../deps.js";
 import { UsageError } from "../../errors.js";
+import { withVia } from "../../viz/via.js";
+import { viaOption, type Via } from "../../viz/via-option.js";
 import { clusterApi } from "../../kube/cluster.js";
 import type { Pod } from "../../kube/types.js";
 import { sanitize } from "../../output/sanitize.js";
@@ -13,6 +15,8 @@ import { contextNamespace, sampleTwice, scrapable } from "./common.js";
 import { sampling } from "./stat.js";
 
 export interface AuthzOptions {
+  /** How to reach the proxies' admin port (--via; default auto). */
+  via?: Via;
   namespace?: string;
   timeWindow: string;
   output: string;
@@ -75,6 +79,7 @@ Examples:
     .option("-t, --time-window <duration>", "window the stats describe (at least 15s); sampling uses --interval within it", "1m")
     .option("-o, --output <format>", "output format: table, wide (the same as table) or json", "table")
     .addOption(new Option("--interval <duration>", "time between the two scrapes (capped by --time-window)").default(10_000, "10s").argParser(parseDuration))
+    .addOption(viaOption())
     .action(async (args: string[], opts: AuthzOptions, cmd: Command) => {
       const g = globals(cmd);
       if (opts.namespace !== undefined) {
@@ -86,11 +91,11 @@ Examples:
       }
       const namespace = opts.namespace || ((await contextNamespace(g.kubeconfig, g.context, deps.env)) ?? "default");
       const v = validateAuthzOptions(args, opts, namespace);
-      await runAuthz(deps, g, v);
+      await runAuthz(deps, g, v, opts.via);
     });
 
-export async function runAuthz(deps: Deps, g: GlobalOptions, v: ValidatedAuthz): Promise<void> {
-  const cluster = clusterApi(await deps.cluster(g));
+export async function runAuthz(deps: Deps, g: GlobalOptions, v: ValidatedAuthz, via: Via = "auto"): Promise<void> {
+  const cluster = withVia(clusterApi(await deps.cluster(g)), via, deps.io.stderr);
   const cp = g.linkerdNamespace;
   try {
     const selector = authzSelector(v.ref);

@@ -4,12 +4,15 @@ import { ChecksFailed, MeshError } from "../../errors.js";
 import type { ClusterApi } from "../../kube/cluster.js";
 import { LINKERD_VERSION } from "../../version.js";
 import { globals, parseDuration, parseNamespace } from "../shared.js";
+import { viaOption, type Via } from "../../viz/via-option.js";
 
 export interface VizCheckOptions {
   output: string;
   proxy: boolean;
   namespace: string;
   wait: number;
+  /** How to reach the proxies' admin port (--via; default auto). */
+  via?: Via;
 }
 
 /** Linkerd's viz check validation (its prefix is lower case, unlike `check`'s); exit 1 as in Linkerd. */
@@ -37,10 +40,11 @@ Examples:
     .option("--proxy", "also check the data plane proxies", false)
     .addOption(new Option("-n, --namespace <ns>", "namespace to check (default: all namespaces)").default("").argParser(parseNamespace))
     .addOption(new Option("--wait <duration>", "maximum time to wait for checks that retry").default(300_000, "5m0s").argParser(parseDuration))
+    .addOption(viaOption())
     .action(async (opts: VizCheckOptions, cmd: Command) => {
       validateVizCheckOptions(opts);
       const g = globals(cmd);
-      const [{ runChecks }, { checkEnv }, { hintBaseUrl }, report, { theme }, { spinner }, { realClock }, { VIZ_CATEGORIES }, { clusterApi }] = await Promise.all([
+      const [{ runChecks }, { checkEnv }, { hintBaseUrl }, report, { theme }, { spinner }, { realClock }, { VIZ_CATEGORIES }, { clusterApi }, { withVia }] = await Promise.all([
         import("../../checks/runner.js"),
         import("../../checks/context.js"),
         import("../../checks/index.js"),
@@ -50,10 +54,11 @@ Examples:
         import("../../checks/types.js"),
         import("../../checks/viz.js"),
         import("../../kube/cluster.js"),
+        import("../../viz/via.js"),
       ]);
       let cluster: ClusterApi;
       try {
-        cluster = clusterApi(await deps.cluster(g));
+        cluster = withVia(clusterApi(await deps.cluster(g)), opts.via ?? "auto", deps.io.stderr);
       } catch (e) {
         throw new MeshError(`Error initializing k8s API client: ${(e as Error).message}`, e instanceof MeshError ? e.hint : undefined, 1, e);
       }

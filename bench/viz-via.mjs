@@ -1,0 +1,143 @@
+// What `--via port-forward` costs against the pod proxy, in the real test cluster: N meshed pods
+// (default 2 namespaces × 5 Deployments × 5 replicas = 50), each proxy stand-in serving ~75 KB of
+// /metrics (4 KB gzipped). Runs the built bin (`npm run build` first), alternating:
+//   mesh viz stat deploy -A --interval 2s -o json --via proxy          (baseline: the fast path)
+//   mesh viz stat deploy -A --interval 2s -o json --via port-forward
+//   mesh viz stat deploy -A --interval 2s -o json                      (auto, behind a fault proxy whose pod proxy answers 503)
+// Reports the wall time beyond the interval (start-up, listing, two scrape rounds and output) of each. Target: a port-forward round costs at most 3× the pod proxy's (wall beyond
+// the interval), and `auto` behind the firewall at most 1 s more than `--via port-forward`.
+// Human-readable lines go to stderr, one JSON line on stdout (`ok`: every target met).
+//   npm run build && node bench/viz-via.mjs [--namespaces 2] [--deployments 5] [--replicas 5] [--runs 3]
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { tsImport } from "tsx/esm/api";
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const NAMESPACES = Number(opt("--namespaces", 2));
+const DEPLOYMENTS = Number(opt("--deployments", 5));
+const REPLICAS = Number(opt("--replicas", 5));
+const RUNS = Number(opt("--runs", 3));
+const PODS = NAMESPACES * DEPLOYMENTS * REPLICAS;
+const INTERVAL_MS = 2000;
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const bin = join(root, "bin", "mesh.js");
+const log = (s) => process.stderr.write(`${s}\n`);
+const result = (r) => process.stdout.write(`${JSON.stringify({ bench: "viz-via", ...r })}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const { connectTestCluster, testClusterSkipReason } = await tsImport("../test/helpers/cluster.ts", import.meta.url);
+const why = testClusterSkipReason();
+if (why) {
+  result({ skipped: why });
+  process.exit(0);
+}
+if (!existsSync(join(root, "dist", "runtime.js"))) {
+  result({ ok: false, error: "the CLI is not built: run `npm run build` first (npm run bench does)" });
+  process.exit(1);
+}
+
+/** Runs the built mesh; resolves with its exit code, wall ms and output. */
+function run(args, kubeconfig) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const p = spawn(process.execPath, [bin, "--kubeconfig", kubeconfig, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
+    p.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill("SIGKILL"), 120_000);
+    p.on("error", reject);
+    p.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, ms: Number(process.hrtime.bigint() - start) / 1e6, stdout, stderr });
+    });
+  });
+}
+
+function deployment(ns, d) {
+  const name = `d${d}`;
+  const flows = [
+    { direction: "inbound", rps: 10, successRate: 0.95, latencyMs: [{ ms: 3, weight: 8 }, { ms: 40, weight: 2 }], authority: `${name}.${ns}.svc.cluster.local:80` },
+    { direction: "outbound", rps: 10, successRate: 0.95, latencyMs: 7, to: { service: `d${(d + 1) % DEPLOYMENTS}`, port: 80, targetPort: 8080 } },
+  ];
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace: ns },
+    spec: {
+      replicas: REPLICAS,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: {
+          labels: { app: name, "mesh.bench/viz-via": "true", "linkerd.io/control-plane-ns": "linkerd", "linkerd.io/proxy-deployment": name },
+          annotations: { "mesh.test/traffic": JSON.stringify({ flows }) },
+        },
+        spec: {
+          containers: [
+            { name: "app", image: "example/app:1" },
+            { name: "linkerd-proxy", image: "cr.l5d.io/linkerd/proxy:stable-2.14.10", ports: [{ name: "linkerd-admin", containerPort: 4191 }] },
+          ],
+        },
+      },
+    },
+  };
+}
+
+const c = await connectTestCluster();
+const namespaces = [];
+let fp;
+let exitCode = 0;
+try {
+  log(`creating ${PODS} meshed pods...`);
+  for (let i = 0; i < NAMESPACES; i++) namespaces.push(await c.newNamespace("bench-via"));
+  await Promise.all(namespaces.map((ns) => c.kubectl(["apply", "-n", ns, "-f", "-"], { stdin: JSON.stringify({ apiVersion: "v1", kind: "List", items: Array.from({ length: DEPLOYMENTS }, (_, d) => deployment(ns, d)) }) })));
+  for (const ns of namespaces) await c.waitForPods(ns, "mesh.bench/viz-via=true", { count: DEPLOYMENTS * REPLICAS, timeoutMs: 180_000 });
+  fp = await c.startFaultProxy();
+  fp.setFaults([{ path: "/pods/[^/]+:4191/proxy/", status: 503, message: "error trying to reach service: dial tcp: i/o timeout" }]);
+
+  const kinds = {
+    proxy: { args: ["--via", "proxy"], kubeconfig: c.kubeconfig },
+    "port-forward": { args: ["--via", "port-forward"], kubeconfig: c.kubeconfig },
+    "auto behind a firewall": { args: [], kubeconfig: fp.kubeconfig },
+  };
+  const figures = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
+  const load = loadavg()[0];
+  for (let r = 0; r < RUNS; r++) {
+    for (const [kind, k] of Object.entries(kinds)) {
+      const res = await run(["viz", "stat", "deploy", "-A", "--interval", `${INTERVAL_MS / 1000}s`, "-o", "json", ...k.args], k.kubeconfig);
+      if (res.code !== 0) throw new Error(`${kind}: exit ${res.code}: ${res.stderr.slice(0, 500)}`);
+      const rows = JSON.parse(res.stdout).filter((x) => namespaces.includes(x.namespace));
+      if (rows.length !== NAMESPACES * DEPLOYMENTS || rows.some((x) => !(Math.abs(x.rps - 10 * REPLICAS) < 10 * REPLICAS * 0.2)))
+        throw new Error(`${kind}: unexpected rows ${JSON.stringify(rows).slice(0, 300)}`);
+      figures[kind].push(res.ms - INTERVAL_MS);
+      log(`  run ${r + 1} ${kind}: ${(res.ms / 1000).toFixed(2)} s (${((res.ms - INTERVAL_MS) / 1000).toFixed(2)} s beyond the interval)`);
+    }
+    await sleep(200);
+  }
+  const m = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Math.round(median(v))]));
+  const ratio = m["port-forward"] / m.proxy;
+  const fallbackExtra = m["auto behind a firewall"] - m["port-forward"];
+  const ok = ratio <= 3 && fallbackExtra <= 1000;
+  log(`median beyond the interval: pod proxy ${m.proxy} ms, port-forward ${m["port-forward"]} ms (${ratio.toFixed(2)}×), auto behind a firewall ${m["auto behind a firewall"]} ms (load ${load.toFixed(1)})`);
+  result({ ok, pods: PODS, runs: RUNS, msBeyondInterval: m, portForwardRatio: Number(ratio.toFixed(2)), fallbackExtraMs: fallbackExtra, load: Number(load.toFixed(1)) });
+  if (!ok) exitCode = 1;
+} catch (e) {
+  result({ ok: false, error: String(e?.message ?? e) });
+  exitCode = 1;
+} finally {
+  await fp?.close();
+  for (const ns of namespaces) await c.deleteNamespace(ns);
+}
+process.exit(exitCode);
