@@ -25,6 +25,9 @@ const lazyChildProcessPlugin = {
 /** Entry points loaded on demand; the runtime build imports them as ./<name>.js. */
 const LAZY = {
   install: "commands/install.ts",
+  upgrade: "commands/upgrade.ts",
+  uninstall: "commands/uninstall.ts",
+  prune: "commands/prune.ts",
   inject: "commands/inject.ts",
   uninject: "commands/uninject.ts",
   check: "commands/check.ts",

@@ -18,6 +18,18 @@ export const COMMANDS: Record<string, { description: string; group?: boolean; lo
     description: "Render the manifests that install Linkerd's control plane (or its CRDs)",
     load: async () => (await import("./commands/install.js")).installCommand,
   },
+  upgrade: {
+    description: "Render the manifests that upgrade an installed control plane, keeping its values and certificates",
+    load: async () => (await import("./commands/upgrade.js")).upgradeCommand,
+  },
+  uninstall: {
+    description: "Render every object of the control plane (CRDs last), for kubectl delete",
+    load: async () => (await import("./commands/uninstall.js")).uninstallCommand,
+  },
+  prune: {
+    description: "Render the control plane's objects that this release no longer has, for kubectl delete",
+    load: async () => (await import("./commands/prune.js")).pruneCommand,
+  },
   inject: {
     description: "Mesh workloads: add Linkerd's proxy to Kubernetes manifests",
     load: async () => (await import("./commands/inject.js")).injectCommand,

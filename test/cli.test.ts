@@ -43,14 +43,14 @@ test("an unreachable cluster gives one error line and a hint, no stack trace", a
 
 test("global flags are accepted after the subcommand (kubectl style)", async () => {
   let seen: unknown;
-  const r = await runMesh(["version", "--context", "prod", "-L", "mesh-system"], {
+  const r = await runMesh(["version", "--context", "prod", "-L", "mesh-system", "--api-addr", "10.0.0.1:6443", "--cni-namespace", "cni"], {
     cluster: async (g) => {
       seen = g;
       throw new (await import("../src/errors.js")).MeshError("stop here");
     },
   });
   assert.equal(r.code, 1);
-  assert.deepEqual({ ...(seen as object) }, { kubeconfig: undefined, context: "prod", linkerdNamespace: "mesh-system", as: undefined, asGroup: undefined, verbose: false, color: true });
+  assert.deepEqual({ ...(seen as object) }, { kubeconfig: undefined, context: "prod", linkerdNamespace: "mesh-system", as: undefined, asGroup: undefined, verbose: false, color: true, apiAddr: "10.0.0.1:6443", cniNamespace: "cni" });
 });
 
 test("a command's own flags may come before its name, as in linkerd's tutorials (mesh -n production check --proxy)", async () => {

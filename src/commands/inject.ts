@@ -39,16 +39,15 @@ async function readValuesFile(path: string): Promise<ProxyTemplateValues> {
   } catch (err) {
     throw new MeshError(`cannot read values file ${path}: ${(err as Error).message}`, undefined, 1, err);
   }
-  let v: unknown;
+  // read like the cluster's linkerd-config, by the one reader of it
+  const { readValuesText } = await import("../kube/linkerd-config.js");
   try {
-    v = await parseYaml(text);
-    const cm = v as { kind?: string; data?: { values?: string } };
-    if (cm && cm.kind === "ConfigMap" && typeof cm.data?.values === "string") v = await parseYaml(cm.data.values);
+    const v = await readValuesText(text, `the values in ${path}`);
+    const data = v.kind === "ConfigMap" ? (v.data as { values?: unknown } | undefined) : undefined;
+    return (typeof data?.values === "string" ? await readValuesText(data.values, `the values in ${path}`) : v) as ProxyTemplateValues;
   } catch (err) {
-    throw new MeshError(`values file ${path} is not valid YAML: ${(err as Error).message.split("\n")[0]}`, undefined, 1, err);
+    throw new MeshError((err as Error).message, undefined, 1, err);
   }
-  if (!v || typeof v !== "object" || Array.isArray(v)) throw new MeshError(`values file ${path} is not a map of values`);
-  return v as ProxyTemplateValues;
 }
 
 /**
@@ -70,12 +69,12 @@ export async function loadBaseValues(deps: Deps, cmd: Command, opts: { ignoreClu
   if (opts.ignoreCluster) return injectDefaults();
   const g = globals(cmd);
   const cluster = await deps.cluster(g);
-  const path = `/api/v1/namespaces/${g.linkerdNamespace}/configmaps/linkerd-config`;
-  const cm = await cluster.getJson<{ data?: { values?: string } }>(path);
+  const { fetchLinkerdConfigMap, readValuesText } = await import("../kube/linkerd-config.js");
+  const cm = await fetchLinkerdConfigMap(cluster, g.linkerdNamespace);
   if (!cm) throw new MeshError(`configmap ${g.linkerdNamespace}/linkerd-config not found: is Linkerd installed?`, "install it (`mesh install`), pass -L for another namespace, or use --ignore-cluster (with --identity-trust-anchors-file or --values for --manual)");
   if (typeof cm.data?.values !== "string") throw new MeshError(`configmap ${g.linkerdNamespace}/linkerd-config has no values`, "the control plane install looks broken: run `mesh check`");
   try {
-    return (await parseYaml(cm.data.values)) as ProxyTemplateValues;
+    return (await readValuesText(cm.data.values)) as ProxyTemplateValues;
   } catch (err) {
     throw new MeshError(`configmap ${g.linkerdNamespace}/linkerd-config holds invalid YAML values`, "run `mesh check`", 1, err);
   }
@@ -153,7 +152,10 @@ rest of each document are kept. The report goes to stderr after the output.`,
     const { result, out } = await runHeld(resolved, "inject", cfg, opts.output);
     if (result.failures.length) {
       out.discard();
-      throw new MeshError(result.failures.join("\n"), "these resources cannot be meshed as they are: fix them, or annotate their pod template with linkerd.io/inject: disabled");
+      // control-plane components are injected with --manual, not kept out of the mesh
+      const controlPlane = result.failures.some((f) => f.includes("--manual must be set"));
+      const hint = controlPlane ? "inject control-plane components with `mesh inject --manual`" : "these resources cannot be meshed as they are: fix them, or annotate their pod template with linkerd.io/inject: disabled";
+      throw new MeshError(result.failures.join("\n"), hint);
     }
     await out.flush(deps.io.stdout);
     const g = globals(c);

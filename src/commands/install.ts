@@ -22,7 +22,7 @@ export interface InstallOptions {
   setFile: string[];
 }
 
-const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+export const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** Go's strconv.ParseBool, for `--flag=false`. */
 function parseBool(flag: string) {
@@ -41,7 +41,7 @@ function parseInteger(flag: string, unsigned: boolean) {
   };
 }
 
-function addInstallFlags(cmd: Command, flags: InstallFlag[]): void {
+export function addInstallFlags(cmd: Command, flags: InstallFlag[]): void {
   for (const f of flags) {
     const arg = f.kind === "bool" ? " [bool]" : f.kind === "file" ? " <path>" : f.kind === "uint" || f.kind === "int" ? " <n>" : " <value>";
     const opt = new Option(`--${f.name}${arg}`, f.defaultText ? `${f.description} (default ${f.defaultText})` : f.description);
@@ -52,13 +52,13 @@ function addInstallFlags(cmd: Command, flags: InstallFlag[]): void {
   }
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer));
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function readUserFile(path: string, flag: string, stdin: string | undefined): string {
+export function readUserFile(path: string, flag: string, stdin: string | undefined): string {
   if (path.trim() === "-" && stdin !== undefined) return stdin;
   try {
     return readFileSync(path, "utf8");
@@ -70,7 +70,7 @@ function readUserFile(path: string, flag: string, stdin: string | undefined): st
 }
 
 /** Reads from the cluster what install needs; any failure to reach it says to use --ignore-cluster. */
-async function consultCluster(deps: Deps, cmd: Command) {
+export async function consultCluster(deps: Deps, cmd: Command) {
   const g = globals(cmd);
   let cluster: Cluster;
   try {

@@ -14,6 +14,7 @@ import { CONTROL_PLANE, CRDS, renderItems, type RenderContext } from "./render.j
 import { loadTemplate } from "./template.js";
 import { loadYamlLibrary } from "./yaml-read.js";
 import { toYaml } from "./emit.js";
+import { unknownKeyWarnings } from "./known-keys.js";
 import { validateValues } from "./validate.js";
 import { coalesce, defaultValues, diffValues, sortKeys, type Tree, type Values } from "./values.js";
 
@@ -164,7 +165,7 @@ function checkGivenCertificate(v: Values, name: WebhookName, req: ControlPlaneRe
   });
 }
 
-/** Secret `linkerd-config-overrides`: what differs from the defaults, for `linkerd upgrade`. */
+/** Secret `linkerd-config-overrides`: what differs from the defaults, for `mesh upgrade` (and `linkerd upgrade`). */
 export function overridesSecret(namespace: string, values: Values): Tree {
   const diff = diffValues(defaultValues() as unknown as Tree, values as unknown as Tree);
   const text = toYaml(sortKeys(diff));
@@ -184,6 +185,7 @@ export async function renderControlPlane(req: ControlPlaneRequest): Promise<Rend
   if (req.files.issuerCrt) withFiles.identity.issuer.tls.crtPEM = req.files.issuerCrt.text;
   if (req.files.issuerKey) withFiles.identity.issuer.tls.keyPEM = req.files.issuerKey.text;
   const values = coalesce(withFiles, req.overrides, warnings);
+  warnings.push(...unknownKeyWarnings(req.overrides, defaultValues() as unknown as Tree));
 
   validateValues(values);
   const needed = (Object.keys(WEBHOOKS) as WebhookName[]).filter((w) => needsGeneratedCertificate(values, w));

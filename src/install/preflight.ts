@@ -5,6 +5,7 @@
  */
 import { MeshError } from "../errors.js";
 import type { Cluster } from "../kube/cluster.js";
+import { fetchLinkerdConfigMap } from "../kube/linkerd-config.js";
 import type { ExternalIssuer } from "./install.js";
 import { isTree, type Tree } from "./values.js";
 
@@ -16,19 +17,19 @@ const IGNORE_CLUSTER_HINT = "to render the manifests without looking at a cluste
 export async function checkNoControlPlane(cluster: Reader, namespace: string): Promise<void> {
   let cm: unknown;
   try {
-    cm = await cluster.getJson(`/api/v1/namespaces/${namespace}/configmaps/linkerd-config`);
+    cm = await fetchLinkerdConfigMap(cluster, namespace);
   } catch (err) {
     throw new MeshError(`cannot check the cluster for an existing control plane: ${(err as Error).message}`, IGNORE_CLUSTER_HINT, 1, err);
   }
   if (cm !== undefined)
     throw new MeshError(
       `a control plane is already installed in namespace "${namespace}": configmap/linkerd-config exists`,
-      "to change it, run `linkerd upgrade`; to render the manifests anyway, pass --ignore-cluster",
+      "to change it, run `mesh upgrade | kubectl apply -f -`; to render the manifests anyway, pass --ignore-cluster",
     );
 }
 
 /** Fails unless every CRD in `crds` exists with its newest version (Linkerd's CheckCustomResourceDefinitions). */
-export async function checkCrdsInstalled(cluster: Reader, crds: Tree[]): Promise<void> {
+export async function checkCrdsInstalled(cluster: Reader, crds: Tree[], hint = "run `mesh install --crds | kubectl apply -f -` first"): Promise<void> {
   const problems: string[] = [];
   for (const crd of crds) {
     const name = String((crd.metadata as Tree).name);
@@ -39,7 +40,7 @@ export async function checkCrdsInstalled(cluster: Reader, crds: Tree[]): Promise
     else if (want && !live.spec?.versions?.some((v) => v.name === want)) problems.push(`${name} does not serve ${want}`);
   }
   if (problems.length)
-    throw new MeshError(`the Linkerd CRDs are not installed: ${problems.join(", ")}`, "run `mesh install --crds | kubectl apply -f -` first");
+    throw new MeshError(`the Linkerd CRDs are not installed: ${problems.join(", ")}`, hint);
 }
 
 /** Fails when a node runs the docker runtime, where proxy-init must run as root. */

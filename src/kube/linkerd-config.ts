@@ -1,11 +1,11 @@
 /**
- * The one reader of ConfigMap `<ns>/linkerd-config`: fetched once per cluster and namespace, its
- * `values` parsed once with the `yaml` library (loaded on first use), read as Linkerd's Go code
- * reads it (YAML 1.1: `True`, `yes` and `on` are booleans; flow maps are maps; a legacy top-level
- * `global` map is folded into the top level), with typed accessors for what mesh reads.
+ * The one reader of ConfigMap `<ns>/linkerd-config`: its `values` parsed once per object with
+ * the `yaml` library (loaded on first use), read as Linkerd's Go code reads it (YAML 1.1: `True`,
+ * `yes` and `on` are booleans; flow maps are maps; a legacy top-level `global` map is folded
+ * into the top level), with typed accessors for what mesh reads.
  *
- * `mesh check` fetches the map through its own memoised, retry-aware getters and parses it here;
- * everything else (install, upgrade, inject, version, viz, diagnostics) fetches it here too.
+ * install, upgrade, prune, inject and version fetch it here; `mesh check` (through its memoised,
+ * retry-aware getters), viz and diagnostics fetch it themselves and parse it here.
  */
 import { loadYaml, loadedYaml, parseYamlSafe, YamlInputError } from "../yaml-lib.js";
 import type { ConfigMap } from "./types.js";
@@ -116,18 +116,22 @@ export async function readConfigOf(cm: ConfigMap): Promise<LinkerdConfig> {
 
 export const linkerdConfigPath = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/linkerd-config`;
 
-const fetched = new WeakMap<ConfigReader, Map<string, Promise<ConfigMap | undefined>>>();
+const inFlight = new WeakMap<ConfigReader, Map<string, Promise<ConfigMap | undefined>>>();
 
-/** GETs `<ns>/linkerd-config` once per cluster connection; undefined when it does not exist. */
+/**
+ * GETs `<ns>/linkerd-config`; undefined when it does not exist. Callers asking at the same time
+ * share one request; a later call asks again (a long-running command sees an upgrade).
+ */
 export function fetchLinkerdConfigMap(cluster: ConfigReader, namespace: string): Promise<ConfigMap | undefined> {
-  let byNs = fetched.get(cluster);
-  if (!byNs) fetched.set(cluster, (byNs = new Map()));
+  let byNs = inFlight.get(cluster);
+  if (!byNs) inFlight.set(cluster, (byNs = new Map()));
   let p = byNs.get(namespace);
   if (!p) {
-    p = cluster.getJson<ConfigMap>(linkerdConfigPath(namespace));
+    const pending = cluster.getJson<ConfigMap>(linkerdConfigPath(namespace));
+    p = pending;
     byNs.set(namespace, p);
-    // a failed request may be retried by a later caller
-    p.catch(() => byNs!.delete(namespace));
+    const done = () => void (byNs!.get(namespace) === pending && byNs!.delete(namespace));
+    pending.then(done, done);
   }
   return p;
 }

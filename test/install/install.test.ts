@@ -513,7 +513,7 @@ test("install refuses to run over an existing control plane", async () => {
     const r = await runInstall(args, { cluster: fakeCluster(clusterObjects({ "/api/v1/namespaces/linkerd/configmaps/linkerd-config": cm })) });
     assert.equal(r.code, 1);
     assert.equal(r.stdout, "");
-    assert.match(r.stderr, /^error: a control plane is already installed in namespace "linkerd": configmap\/linkerd-config exists\nhint: .*linkerd upgrade/);
+    assert.match(r.stderr, /^error: a control plane is already installed in namespace "linkerd": configmap\/linkerd-config exists\nhint: to change it, run `mesh upgrade \| kubectl apply -f -`/);
   }
 });
 
