@@ -11,10 +11,12 @@
 // one list call every client of a 500-pod cluster makes), wall time and peak RSS.
 // Human-readable lines go to stderr, one JSON line on stdout (`ok`: every target met).
 //   npm run build && node bench/viz-stat.mjs [--namespaces 20] [--deployments 5] [--replicas 5] [--interval 10s] [--runs 3]
+// `--hold` sets the pods up, prints the kubeconfig and waits for SIGINT/SIGTERM (then cleans up):
+// for profiling mesh by hand against the same cluster (`node --cpu-prof bin/mesh.js viz stat …`).
 // Needs the test cluster (root; see test/cluster/README.md): uses the one `npm run cluster:up`
 // started, else starts a private one. Its namespaces are deleted at the end, also on failure.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,6 +32,7 @@ const DEPLOYMENTS = Number(opt("--deployments", 5));
 const REPLICAS = Number(opt("--replicas", 5));
 const INTERVAL = opt("--interval", "10s");
 const RUNS = Number(opt("--runs", 3));
+const HOLD = argv.includes("--hold");
 const PODS = NAMESPACES * DEPLOYMENTS * REPLICAS;
 const INBOUND_RPS = 10;
 const TARGET_RSS_MB = 150;
@@ -37,7 +40,6 @@ const SETUP_TIMEOUT_MS = 300_000;
 const CLEANUP_TIMEOUT_MS = 180_000;
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const bin = join(root, "bin", "mesh.js");
 const log = (s) => process.stderr.write(`${s}\n`);
 const result = (r) => process.stdout.write(`${JSON.stringify({ bench: "viz-stat", ...r })}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -74,6 +76,12 @@ function gnuTime() {
 }
 const TIME = gnuTime();
 const tmp = mkdtempSync(join(tmpdir(), "mesh-bench-viz-stat-"));
+// The runs use a copy of the built CLI taken now: a build of dist/ during the runs (the tree may be
+// shared) cannot break or change them.
+cpSync(join(root, "dist"), join(tmp, "cli", "dist"), { recursive: true });
+symlinkSync(join(root, "node_modules"), join(tmp, "cli", "node_modules"));
+writeFileSync(join(tmp, "cli", "mesh.mjs"), 'import { main } from "./dist/runtime.js";\n\nawait main();\n');
+const bin = join(tmp, "cli", "mesh.mjs");
 
 /**
  * Runs a command under GNU time; resolves with wall ms (measured here), peak RSS (MiB), CPU
@@ -157,7 +165,7 @@ const isReady = (p) => !p.metadata.deletionTimestamp && p.status?.conditions?.so
 const c = await connectTestCluster();
 const namespaces = [];
 let exitCode = 0;
-try {
+bench: try {
   // The node stand-in registers a fixed pod capacity; clusters started before test/cluster/kubelet.ts
   // registered 2000 have 500, which the scheduler counts every pod against: the bench's, and those of
   // tests running beside it (leave them room, or their pods stay Pending).
@@ -196,6 +204,21 @@ try {
   }
   const setupS = (Date.now() - setupStart) / 1000;
   log(`${PODS} pods Ready after ${setupS.toFixed(1)} s`);
+
+  if (HOLD) {
+    log(`holding: export KUBECONFIG=${c.kubeconfig}  (SIGINT or SIGTERM ends it and deletes the namespaces)`);
+    await new Promise((resolve) => {
+      const keepAlive = setInterval(() => undefined, 60_000); // signal listeners alone do not keep node running
+      const end = () => {
+        clearInterval(keepAlive);
+        resolve();
+      };
+      process.once("SIGINT", end);
+      process.once("SIGTERM", end);
+    });
+    result({ held: true, pods: PODS, setupSeconds: +setupS.toFixed(1) });
+    break bench;
+  }
 
   const meshArgs = ["viz", "stat", "deploy", "-A", "--interval", INTERVAL, "-o", "json", "--verbose", "--kubeconfig", c.kubeconfig];
   // One untimed run with a short interval: file cache, the API server's caches, every stand-in's JIT.
@@ -241,6 +264,8 @@ try {
   const verbose = v
     ? { apiRequests: +v[1], apiReceivedKB: v[2] ? +v[2] : undefined, apiDecompressedKB: v[3] ? +v[3] : undefined, scrapes: +v[4], scrapeFailures: +v[5], scrapeWireKB: +v[6], metricsKB: +v[7], metricsKBPerScrape: +(+v[7] / +v[4]).toFixed(1) }
     : { verbose: `no --verbose line in stderr: ${last.stderr.slice(-300)}` };
+  // "mesh viz stat: listing 0.50 s, first round 1.21 s, last round 1.19 s" (where the time beside the interval goes)
+  const phases = runs.map((r) => /listing ([\d.]+) s, first round ([\d.]+) s, last round ([\d.]+) s/.exec(r.stderr)).map((m) => (m ? { listingS: +m[1], firstRoundS: +m[2], lastRoundS: +m[3] } : undefined));
 
   const wall = runs.map((r) => Math.round(r.ms));
   const rss = runs.map((r) => +r.rssMiB.toFixed(1));
@@ -259,6 +284,7 @@ try {
     peakRssMiB: rss,
     cpuSeconds: runs.map((r) => +r.cpuS.toFixed(2)),
     ...verbose,
+    phases,
     stdoutBytes: last.stdout.length,
     baseline: {
       nodeE0Ms: Math.round(median(node0.map((r) => r.ms))),

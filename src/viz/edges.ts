@@ -49,6 +49,22 @@ export interface EdgeQuery {
   namespace?: string;
 }
 
+/** The labels an edge group is keyed by, in order: `<T>`, `dst_<T>`, then these. */
+const GROUP_LABELS = ["pod", "server_id", "namespace", "dst_namespace", "no_tls_reason"] as const;
+
+/** One group of `sum(tcp_open_connections) by (T, dst_T, pod, server_id, namespace, dst_namespace, no_tls_reason)`. */
+export interface EdgeGroup {
+  /** Values of `edgeGroupLabels(type)`, in that order. */
+  values: string[];
+  sum: number;
+}
+
+/** The group-by labels of the edges query for a type (`deployment, dst_deployment, pod, …`). */
+export function edgeGroupLabels(type: string): string[] {
+  const src = kindLabel(type);
+  return [src, `dst_${src}`, ...GROUP_LABELS];
+}
+
 /**
  * The edges: `Σ tcp_open_connections{direction="outbound", <T>!="", dst_<T>!=""}` grouped by
  * (T, dst_T, pod, server_id, namespace, dst_namespace, no_tls_reason), zero sums dropped. The
@@ -56,10 +72,8 @@ export interface EdgeQuery {
  * source pod has no identity to offer (`clientIdOf` returns undefined) is skipped.
  */
 export function computeEdges(pods: Iterable<EdgePod>, q: EdgeQuery, clientIdOf: (pod: string, namespace: string) => string | undefined): Edge[] {
-  const src = kindLabel(q.type);
-  const dst = `dst_${src}`;
-  const groupLabels = [src, dst, "pod", "server_id", "namespace", "dst_namespace", "no_tls_reason"];
-  const groups = new Map<string, { values: string[]; sum: number }>();
+  const groupLabels = edgeGroupLabels(q.type);
+  const groups = new Map<string, EdgeGroup>();
   for (const { attached, connections } of pods) {
     for (const [labels, v] of connections) {
       if (labels.direction !== "outbound" || !Number.isFinite(v)) continue;
@@ -71,11 +85,21 @@ export function computeEdges(pods: Iterable<EdgePod>, q: EdgeQuery, clientIdOf: 
       else groups.set(k, { values, sum: v });
     }
   }
+  return edgesFromGroups(groups.values(), q, clientIdOf);
+}
+
+/**
+ * Edges from the groups of the edges query (mesh's own sums, or Prometheus' result): groups are
+ * taken in byte order of their label values, so the same groups give the same edges whatever
+ * order they arrived in.
+ */
+export function edgesFromGroups(groups: Iterable<EdgeGroup>, q: EdgeQuery, clientIdOf: (pod: string, namespace: string) => string | undefined): Edge[] {
+  const sorted = [...groups].map((g) => ({ g, k: g.values.join("\u0000") })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
   const edges = new Map<string, Edge>();
-  for (const k of [...groups.keys()].sort()) {
-    const { values, sum } = groups.get(k)!;
-    if (sum === 0) continue;
-    const [s, d, pod, serverId, srcNs, dstNs, reason] = values;
+  for (const { g } of sorted) {
+    if (g.sum === 0 || !Number.isFinite(g.sum)) continue;
+    const [s, d, pod, serverId, srcNs, dstNs, reason] = g.values;
+    if (!s || !d) continue;
     if (q.namespace !== undefined && q.namespace !== srcNs && q.namespace !== dstNs) continue;
     const key = [s, srcNs, d, dstNs].join("\u0000");
     if (edges.has(key)) continue;

@@ -39,7 +39,12 @@ function own(s: string): string {
 /** Shares label names, values and whole label sets between the series of one or many scrapes. */
 export class Interner {
   private readonly strings = new Map<string, string>();
-  private readonly sets = new Map<string, LabelSet>();
+  /**
+   * Label sets by a hash of their sorted pairs; equal hashes are told apart by content. (A key
+   * string of every set's pairs would cost as much memory as the sets themselves.)
+   */
+  private readonly sets = new Map<number, LabelSet[]>();
+  private count = 0;
   /** Label text as written (between the braces, `le` cut off) → its set: the fast path. */
   private readonly raw = new Map<string, LabelSet>();
 
@@ -60,15 +65,27 @@ export class Interner {
     const idx: number[] = [];
     for (let i = 0; i < pairs.length; i += 2) idx.push(i);
     idx.sort((a, b) => (pairs[a] < pairs[b] ? -1 : pairs[a] > pairs[b] ? 1 : 0));
-    let key = "";
-    for (const i of idx) key += `${pairs[i].length}:${pairs[i]}${pairs[i + 1].length}:${pairs[i + 1]}`;
-    let set = this.sets.get(key);
-    if (set === undefined) {
-      const o: Record<string, string> = {};
-      for (const i of idx) o[this.str(pairs[i])] = this.str(pairs[i + 1]);
-      set = Object.freeze(o);
-      this.sets.set(own(key), set);
-    }
+    // FNV-1a over the sorted names and values, each followed by a separator no label holds twice in a row.
+    let h = 0x811c9dc5;
+    for (const i of idx)
+      for (let k = 0; k < 2; k++) {
+        const t = pairs[i + k];
+        for (let j = 0; j < t.length; j++) h = Math.imul(h ^ t.charCodeAt(j), 0x01000193);
+        h = Math.imul(h ^ 0xffff, 0x01000193);
+      }
+    const same = this.sets.get(h);
+    if (same)
+      for (const set of same) {
+        let equal = Object.keys(set).length === idx.length;
+        for (let n = 0; equal && n < idx.length; n++) equal = Object.hasOwn(set, pairs[idx[n]]) && set[pairs[idx[n]]] === pairs[idx[n] + 1];
+        if (equal) return set;
+      }
+    const o: Record<string, string> = {};
+    for (const i of idx) o[this.str(pairs[i])] = this.str(pairs[i + 1]);
+    const set: LabelSet = Object.freeze(o);
+    if (same) same.push(set);
+    else this.sets.set(h, [set]);
+    this.count++;
     return set;
   }
 
@@ -83,7 +100,7 @@ export class Interner {
 
   /** Distinct label sets held. */
   get size(): number {
-    return this.sets.size;
+    return this.count;
   }
 }
 

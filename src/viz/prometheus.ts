@@ -1,13 +1,16 @@
 import { MeshError, UsageError } from "../errors.js";
 import { sanitize } from "../output/sanitize.js";
 import { latencyMs } from "./quantile.js";
+import { edgeGroupLabels, type EdgeGroup } from "./edges.js";
+import { routeRowIndex, sortRouteRows, type RouteQuery, type RouteRow } from "./routes.js";
 import { groupKey, type GroupStats, type Matcher, type StatQuery } from "./stat.js";
 
 /**
- * `viz stat` from an existing Prometheus (`--prometheus-url`): the PromQL Linkerd-viz's metrics
- * API runs (B2.1) over the selectors and groupings of B2.2 — taken from the same `StatQuery`
- * the scrape path evaluates, so both sources select the same series — and a small HTTP client
- * for Prometheus' instant-query API with timeouts, a size cap and errors that name the server.
+ * `viz stat`, `routes` and `edges` from an existing Prometheus (`--prometheus-url`): the PromQL
+ * Linkerd-viz's metrics API runs (B2.1, B4, B5) over the selectors and groupings of B2.2 — taken
+ * from the same `StatQuery`/`RouteQuery` the scrape path evaluates, so both sources select the
+ * same series — and a small HTTP client for Prometheus' instant-query API with timeouts, a size
+ * cap and errors that name the server.
  *
  * The Prometheus must attach Linkerd-viz's target labels (`namespace`, `pod`, `deployment`, …,
  * `k8s_job`; see B2): Linkerd-viz's own Prometheus does.
@@ -90,6 +93,52 @@ export function buildStatPromQueries(q: StatQuery, windowMs: number, opts: { tcp
   return out;
 }
 
+/** The instant queries of one routes table (B4). */
+export interface RoutePromQueries {
+  /** `Σ increase(route_response_total)` by (rt_route, dst, classification). */
+  requests: string;
+  /** The same over `route_actual_response_total` (attempts, retries included): only with --to. */
+  actual?: string;
+  /** `histogram_quantile(q, Σ irate(route_response_latency_ms_bucket))` by (le, dst, rt_route). */
+  latency: Record<QuantileName, string>;
+}
+
+/**
+ * The matcher of a routes query's `dst`: any of the profile names, optionally followed by a port
+ * (the label is the logical address `name:port`). The names are joined as they are (their dots
+ * match any character, as in Linkerd), sorted so the query text is stable.
+ */
+export function routeDstMatcher(profileNames: readonly string[]): Matcher {
+  const names = [...new Set(profileNames)].sort().join("|");
+  const value = `(${names})(:\\d+)?`;
+  return { name: "dst", value, regex: new RegExp(`^(?:${value})$`) };
+}
+
+/**
+ * B4's queries for one table: direction (`inbound`, or `outbound` with --to), the target
+ * object's labels (`<kind>="<name>"`, `namespace`), the `dst` of its profiles; grouped by route,
+ * `dst` (port included: rows cut it off) and classification.
+ */
+export function buildRoutePromQueries(q: RouteQuery, windowMs: number): RoutePromQueries {
+  const matchers: Matcher[] = [{ name: "direction", value: q.direction }, ...Object.entries(q.labels).map(([name, value]) => ({ name, value }))];
+  if (q.profiles.length) matchers.push(routeDstMatcher(q.profiles.map((p) => p.name)));
+  const sel = promSelector(matchers);
+  const w = promDuration(windowMs);
+  const latency = {} as Record<QuantileName, string>;
+  for (const [name, value] of Object.entries(QUANTILES) as [QuantileName, string][])
+    latency[name] = `histogram_quantile(${value}, sum(irate(route_response_latency_ms_bucket${sel}[${w}])) by (le, dst, rt_route))`;
+  const out: RoutePromQueries = { requests: `sum(increase(route_response_total${sel}[${w}])) by (rt_route, dst, classification)`, latency };
+  if (q.direction === "outbound") out.actual = `sum(increase(route_actual_response_total${sel}[${w}])) by (rt_route, dst, classification)`;
+  return out;
+}
+
+/** The edges query (B5): open outbound connections between objects of one type, by both ends, pod, identities and TLS. */
+export function buildEdgesPromQuery(type: string): string {
+  const [src, dst, ...rest] = edgeGroupLabels(type);
+  const sel = [`direction="outbound"`, `${src}!=""`, `${dst}!=""`].sort().join(", ");
+  return `sum(tcp_open_connections{${sel}}) by (${[src, dst, ...rest].join(", ")})`;
+}
+
 /** Per-pod proxy versions (for the PROXY_VERSION column), optionally only in some namespaces. */
 export function proxyVersionQuery(namespaces?: readonly string[]): string {
   const sel = namespaces?.length ? `{namespace=~${promString(namespaces.map(escapeRegex).join("|"))}}` : "";
@@ -157,6 +206,50 @@ export function groupsFromPrometheus(q: StatQuery, windowMs: number, r: StatProm
   onExisting(r.readBytes, (g, v) => (g.readRate = v / seconds));
   onExisting(r.writeBytes, (g, v) => (g.writeRate = v / seconds));
   return out;
+}
+
+/** Results of RoutePromQueries (`actual` only with --to). */
+export interface RoutePromResults {
+  requests: PromSample[];
+  actual?: PromSample[];
+  latency: Record<QuantileName, PromSample[]>;
+}
+
+/**
+ * The rows of one routes table from Prometheus, as Linkerd's metrics API reads them: each
+ * sample goes to the row of its `dst` (port cut off) and `rt_route` ([DEFAULT] without one), and
+ * samples of routes the profiles do not name are dropped; counts are rounded per sample before
+ * they are added; RPS is (success + failure) / window, for the actual counts too.
+ */
+export function routeRowsFromPrometheus(q: RouteQuery, windowMs: number, r: RoutePromResults): RouteRow[] {
+  const seconds = windowMs / 1000;
+  const { rows, find } = routeRowIndex(q.profiles);
+  const count = (samples: PromSample[] | undefined, ok: "success" | "actualSuccess", bad: "failure" | "actualFailure") => {
+    for (const s of samples ?? []) {
+      const row = find(s.metric.dst ?? "", s.metric.rt_route);
+      if (!row) continue;
+      if (s.metric.classification === "success") row[ok] += wholeValue(s.value);
+      else if (s.metric.classification === "failure") row[bad] += wholeValue(s.value);
+    }
+  };
+  count(r.requests, "success", "failure");
+  count(r.actual, "actualSuccess", "actualFailure");
+  for (const name of Object.keys(QUANTILES) as QuantileName[])
+    for (const s of r.latency[name]) {
+      const row = find(s.metric.dst ?? "", s.metric.rt_route);
+      if (row) row[name] = latencyMs(Number.isFinite(s.value) && s.value >= 0 ? s.value : NaN);
+    }
+  for (const row of rows.values()) {
+    row.rps = (row.success + row.failure) / seconds;
+    row.actualRps = (row.actualSuccess + row.actualFailure) / seconds;
+  }
+  return sortRouteRows([...rows.values()]);
+}
+
+/** The groups of the edges query's result, for edgesFromGroups. */
+export function edgeGroupsFromPrometheus(type: string, samples: PromSample[]): EdgeGroup[] {
+  const labels = edgeGroupLabels(type);
+  return samples.map((s) => ({ values: labels.map((l) => s.metric[l] ?? ""), sum: s.value }));
 }
 
 /** `namespace/pod` → version, from proxyVersionQuery's result. */
@@ -391,10 +484,11 @@ const formatBytes = (n: number) => (n >= 1024 * 1024 && n % (1024 * 1024) === 0 
 // ---------------------------------------------------------------------------------------------
 // Putting it together
 
-/** Runs one request's queries (in parallel, bounded by the client) and returns its groups. */
-export async function statGroupsFromPrometheus(client: PrometheusClient, q: StatQuery, windowMs: number, opts: { tcp: boolean }): Promise<Map<string, GroupStats>> {
-  const qs = buildStatPromQueries(q, windowMs, opts);
-  // The first failure abandons the other queries, so a failing run does not wait for them.
+/**
+ * Runs queries in parallel (bounded by the client); undefined entries answer undefined. The first
+ * failure abandons the other queries, so a failing run does not wait for them.
+ */
+export async function queryAll(client: PrometheusClient, queries: readonly (string | undefined)[]): Promise<(PromSample[] | undefined)[]> {
   const batch = new AbortController();
   const run = (promql: string | undefined) =>
     promql === undefined
@@ -403,14 +497,19 @@ export async function statGroupsFromPrometheus(client: PrometheusClient, q: Stat
           if (!batch.signal.aborted) batch.abort(err);
           throw err;
         });
-  const [requests, p50, p95, p99, tcpConnections, readBytes, writeBytes] = await Promise.all([
-    run(qs.requests) as Promise<PromSample[]>,
-    run(qs.latency.p50) as Promise<PromSample[]>,
-    run(qs.latency.p95) as Promise<PromSample[]>,
-    run(qs.latency.p99) as Promise<PromSample[]>,
-    run(qs.tcpConnections),
-    run(qs.readBytes),
-    run(qs.writeBytes),
-  ]);
-  return groupsFromPrometheus(q, windowMs, { requests, latency: { p50, p95, p99 }, tcpConnections, readBytes, writeBytes });
+  return Promise.all(queries.map(run));
+}
+
+/** Runs one request's queries and returns its groups. */
+export async function statGroupsFromPrometheus(client: PrometheusClient, q: StatQuery, windowMs: number, opts: { tcp: boolean }): Promise<Map<string, GroupStats>> {
+  const qs = buildStatPromQueries(q, windowMs, opts);
+  const [requests, p50, p95, p99, tcpConnections, readBytes, writeBytes] = await queryAll(client, [qs.requests, qs.latency.p50, qs.latency.p95, qs.latency.p99, qs.tcpConnections, qs.readBytes, qs.writeBytes]);
+  return groupsFromPrometheus(q, windowMs, { requests: requests!, latency: { p50: p50!, p95: p95!, p99: p99! }, tcpConnections, readBytes, writeBytes });
+}
+
+/** Runs one routes table's queries and returns its rows. */
+export async function routeRowsFromPrometheusQueries(client: PrometheusClient, q: RouteQuery, windowMs: number): Promise<RouteRow[]> {
+  const qs = buildRoutePromQueries(q, windowMs);
+  const [requests, p50, p95, p99, actual] = await queryAll(client, [qs.requests, qs.latency.p50, qs.latency.p95, qs.latency.p99, qs.actual]);
+  return routeRowsFromPrometheus(q, windowMs, { requests: requests!, actual, latency: { p50: p50!, p95: p95!, p99: p99! } });
 }

@@ -78,26 +78,36 @@ const selected = (attached: AttachedLabels, labels: LabelSet, q: RouteQuery) => 
   return true;
 };
 
+const emptyRow = (route: string, authority: string): RouteRow => ({ route, authority, success: 0, failure: 0, actualSuccess: 0, actualFailure: 0, rps: 0, actualRps: 0, p50: 0, p95: 0, p99: 0 });
+const rowKey = (dst: string, route: string) => `${dst}\u0000${route}`;
+
+/**
+ * The rows a table can have, keyed by (profile name, route; "" for `[DEFAULT]`): every route of
+ * every profile plus `[DEFAULT]`, all zero. `find` maps a series' `dst` (port cut off) and
+ * `rt_route` to its row; undefined for routes the profiles do not name (Linkerd ignores those).
+ */
+export function routeRowIndex(profiles: RouteProfile[]): { rows: Map<string, RouteRow>; find: (dst: string, route: string | undefined) => RouteRow | undefined } {
+  const rows = new Map<string, RouteRow>();
+  for (const p of profiles) {
+    for (const r of p.routes) rows.set(rowKey(p.name, r), emptyRow(r, p.column));
+    rows.set(rowKey(p.name, ""), emptyRow(DEFAULT_ROUTE, p.column));
+  }
+  return { rows, find: (dst, route) => rows.get(rowKey(dstName(dst), route ?? "")) };
+}
+
 /**
  * The rows of one table: every route of every profile plus `[DEFAULT]`, each with the numbers of
  * the selected series whose `dst` (port cut off) is that profile's name. Samples for routes the
  * profile does not name are ignored, as Linkerd ignores them.
  */
 export function computeRouteRows(pods: Iterable<PodSample>, q: RouteQuery): RouteRow[] {
-  const table = new Map<string, Acc>();
-  const key = (dst: string, route: string) => `${dst}\u0000${route}`;
-  for (const p of q.profiles) {
-    const add = (route: string, shown: string) =>
-      table.set(key(p.name, route), {
-        row: { route: shown, authority: p.column, success: 0, failure: 0, actualSuccess: 0, actualFailure: 0, rps: 0, actualRps: 0, p50: 0, p95: 0, p99: 0 },
-        counts: new Map(),
-        actual: new Map(),
-        le: new Map(),
-      });
-    for (const r of p.routes) add(r, r);
-    add("", DEFAULT_ROUTE);
-  }
-  const find = (labels: LabelSet) => table.get(key(dstName(labels.dst ?? ""), labels.rt_route ?? ""));
+  const index = routeRowIndex(q.profiles);
+  const accs = new Map<RouteRow, Acc>();
+  for (const row of index.rows.values()) accs.set(row, { row, counts: new Map(), actual: new Map(), le: new Map() });
+  const find = (labels: LabelSet) => {
+    const row = index.find(labels.dst ?? "", labels.rt_route);
+    return row && accs.get(row);
+  };
   for (const { delta, attached } of pods) {
     for (const [family, field] of [
       ["route_response_total", "counts"],
@@ -124,7 +134,7 @@ export function computeRouteRows(pods: Iterable<PodSample>, q: RouteQuery): Rout
     }
   }
   const rows: RouteRow[] = [];
-  for (const a of table.values()) {
+  for (const a of accs.values()) {
     for (const [field, ok, bad] of [
       ["counts", "success", "failure"],
       ["actual", "actualSuccess", "actualFailure"],

@@ -97,12 +97,14 @@ export class Scraper {
   ) {}
 
   /**
-   * Scrapes every pod once; failed pods are missing from the result. With `throwIfAllFail`, a
+   * Scrapes every pod once; failed pods are missing from the result (which is empty when
+   * `onScraped` takes each scrape as it completes instead). With `throwIfAllFail`, a
    * round in which the API server refused every scrape (RBAC: no `get` on pods/proxy) throws one
    * MeshError instead of a warning per pod: a later round cannot do better.
    */
-  async round(pods: Pod[], opts: { throwIfAllFail?: boolean } = {}): Promise<Map<string, ScrapedPod>> {
+  async round(pods: Pod[], opts: { throwIfAllFail?: boolean; onScraped?: (key: string, scraped: ScrapedPod) => void } = {}): Promise<Map<string, ScrapedPod>> {
     const out = new Map<string, ScrapedPod>();
+    let scraped = 0;
     const failed = new Map<string, unknown>();
     const queue = pods.slice();
     const seen = new Set(pods.map(podKey));
@@ -138,7 +140,12 @@ export class Scraper {
           this.counters.wireBytes += wire ?? textBytes;
           // The proxy's write counter, from which mesh's own scrape is discounted, counts what went
           // on the wire: the compressed size when gzip was used.
-          out.set(key, { time, metrics: c.end(), bodyBytes: wire ?? textBytes });
+          const result: ScrapedPod = { time, metrics: c.end(), bodyBytes: wire ?? textBytes };
+          scraped++;
+          // With a callback each scrape is handed over as it completes and not kept here, so the
+          // caller can reduce it (e.g. to a delta) and let it go before the round ends.
+          if (opts.onScraped) opts.onScraped(key, result);
+          else out.set(key, result);
           this.reported.delete(key);
         } catch (err) {
           this.counters.failures++;
@@ -147,7 +154,7 @@ export class Scraper {
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(this.o.concurrency ?? 16, pods.length)) }, worker));
-    if (opts.throwIfAllFail && pods.length > 0 && out.size === 0 && [...failed.values()].every(isRbacDenial)) throw allFailed(failed);
+    if (opts.throwIfAllFail && pods.length > 0 && scraped === 0 && [...failed.values()].every(isRbacDenial)) throw allFailed(failed);
     for (const [key, err] of failed) {
       if (this.reported.has(key)) continue;
       this.reported.add(key);

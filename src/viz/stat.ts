@@ -149,20 +149,34 @@ export function groupKey(values: string[]): string {
  * any selected series exists in the later scrape, even with no increase.
  */
 export function aggregate(pods: Iterable<PodSample>, q: StatQuery): Map<string, GroupStats> {
-  const accs = new Map<string, Acc>();
-  const keyOf = (attached: AttachedLabels, labels: LabelSet) => groupKey(q.groupBy.map((g) => get(attached, labels, g)));
-  const acc = (key: string): Acc => {
-    let a = accs.get(key);
-    if (!a) accs.set(key, (a = { counts: new Map(), rps: 0, le: new Map(), tcpConn: 0, read: 0, write: 0 }));
+  const agg = new Aggregator(q);
+  for (const p of pods) agg.add(p);
+  return agg.result();
+}
+
+/**
+ * aggregate() one pod at a time: `add` folds a pod's deltas into the groups, so the caller can
+ * let each pod's deltas go as soon as they are added.
+ */
+export class Aggregator {
+  private readonly accs = new Map<string, Acc>();
+
+  constructor(private readonly q: StatQuery) {}
+
+  private acc(key: string): Acc {
+    let a = this.accs.get(key);
+    if (!a) this.accs.set(key, (a = { counts: new Map(), rps: 0, le: new Map(), tcpConn: 0, read: 0, write: 0 }));
     return a;
-  };
-  // Matching is per label set; one pod's series share attached labels, so cache per pod.
-  for (const { delta, attached } of pods) {
+  }
+
+  add({ delta, attached }: PodSample): void {
+    const q = this.q;
+    // Matching is per label set; one pod's series share attached labels, so cache per pod.
     const cache = new Map<LabelSet, string | null>();
     const keyIfSelected = (labels: LabelSet): string | null => {
       let k = cache.get(labels);
       if (k === undefined) {
-        k = matches(q.selector, attached, labels) ? keyOf(attached, labels) : null;
+        k = matches(q.selector, attached, labels) ? groupKey(q.groupBy.map((g) => get(attached, labels, g))) : null;
         cache.set(labels, k);
       }
       return k;
@@ -170,7 +184,7 @@ export function aggregate(pods: Iterable<PodSample>, q: StatQuery): Map<string, 
     for (const [labels, d] of delta.counters.get("response_total") ?? []) {
       const k = keyIfSelected(labels);
       if (k === null) continue;
-      const a = acc(k);
+      const a = this.acc(k);
       const sub = `${labels.classification ?? ""}\u0000${labels.tls ?? ""}`;
       a.counts.set(sub, (a.counts.get(sub) ?? 0) + d);
       if (labels.classification === "success" || labels.classification === "failure") a.rps += d / delta.dt;
@@ -178,12 +192,12 @@ export function aggregate(pods: Iterable<PodSample>, q: StatQuery): Map<string, 
     for (const [labels, b] of delta.buckets.get("response_latency_ms") ?? []) {
       const k = keyIfSelected(labels);
       if (k === null) continue;
-      const a = acc(k);
+      const a = this.acc(k);
       for (let i = 0; i < b.le.length; i++) a.le.set(b.le[i], (a.le.get(b.le[i]) ?? 0) + b.counts[i]);
     }
     for (const [labels, v] of delta.gauges.get("tcp_open_connections") ?? []) {
       const k = keyIfSelected(labels);
-      if (k !== null && Number.isFinite(v)) acc(k).tcpConn += v;
+      if (k !== null && Number.isFinite(v)) this.acc(k).tcpConn += v;
     }
     for (const [family, field] of [
       ["tcp_read_bytes_total", "read"],
@@ -192,35 +206,38 @@ export function aggregate(pods: Iterable<PodSample>, q: StatQuery): Map<string, 
       for (const [labels, d] of delta.counters.get(family) ?? []) {
         if (labels.peer !== q.bytesPeer) continue;
         const k = keyIfSelected(labels);
-        if (k !== null) acc(k)[field] += d / delta.dt;
+        if (k !== null) this.acc(k)[field] += d / delta.dt;
       }
     }
   }
-  const out = new Map<string, GroupStats>();
-  for (const [key, a] of accs) {
-    let success = 0;
-    let failure = 0;
-    for (const [sub, n] of a.counts) {
-      const cls = sub.slice(0, sub.indexOf("\u0000"));
-      const r = Math.round(n);
-      if (cls === "success") success += r;
-      else if (cls === "failure") failure += r;
+
+  result(): Map<string, GroupStats> {
+    const out = new Map<string, GroupStats>();
+    for (const [key, a] of this.accs) {
+      let success = 0;
+      let failure = 0;
+      for (const [sub, n] of a.counts) {
+        const cls = sub.slice(0, sub.indexOf("\u0000"));
+        const r = Math.round(n);
+        if (cls === "success") success += r;
+        else if (cls === "failure") failure += r;
+      }
+      const bounds = [...a.le.keys()];
+      const counts = bounds.map((b) => a.le.get(b)!);
+      out.set(key, {
+        success,
+        failure,
+        rps: a.rps,
+        p50: latencyMs(histogramQuantile(0.5, bounds, counts)),
+        p95: latencyMs(histogramQuantile(0.95, bounds, counts)),
+        p99: latencyMs(histogramQuantile(0.99, bounds, counts)),
+        tcpConn: a.tcpConn,
+        readRate: a.read,
+        writeRate: a.write,
+      });
     }
-    const bounds = [...a.le.keys()];
-    const counts = bounds.map((b) => a.le.get(b)!);
-    out.set(key, {
-      success,
-      failure,
-      rps: a.rps,
-      p50: latencyMs(histogramQuantile(0.5, bounds, counts)),
-      p95: latencyMs(histogramQuantile(0.95, bounds, counts)),
-      p99: latencyMs(histogramQuantile(0.99, bounds, counts)),
-      tcpConn: a.tcpConn,
-      readRate: a.read,
-      writeRate: a.write,
-    });
+    return out;
   }
-  return out;
 }
 
 /** One group of a counter family: `Σ increase` rounded (Linkerd's `extractSampleValue`), and Σ over pods of Δ/Δt. */

@@ -103,6 +103,7 @@ test("edges: usage errors (exit 2) with Linkerd's words", async () => {
     [["deploy", "-o", "yaml"], /--output supports table, json and wide/],
     [["deploy", "po"], /exactly one resource type/],
     [["deploy", "-A", "-n", "x"], /mutually exclusive/],
+    [["deploy", "--prometheus-url", "ftp://prometheus:9090"], /--prometheus-url must be an http:\/\/ or https:\/\/ URL/],
   ];
   for (const [args, re] of cases) {
     const r = await edges(args);

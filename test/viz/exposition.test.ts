@@ -128,3 +128,20 @@ test("a whole synthetic proxy payload: every requested family read", () => {
   assert.equal(n, 3 + 2 + 2 * 28 + 1);
   assert.equal(p.skipped, 0);
 });
+
+test("Interner: one object per distinct label set, whatever the order; sets whose hashes collide stay apart", () => {
+  const i = new Interner();
+  const a = i.labelSet(["pod", "web-1", "namespace", "emojivoto"]);
+  assert.equal(i.labelSet(["namespace", "emojivoto", "pod", "web-1"]), a);
+  assert.deepEqual(Object.keys(a), ["namespace", "pod"]);
+  assert.notEqual(i.labelSet(["pod", "web-2", "namespace", "emojivoto"]), a);
+  assert.notEqual(i.labelSet(["pod", "web-1"]), a);
+  // `v129599` and `v732382` hash alike as values of `pod` (found by search): still two sets.
+  const x = i.labelSet(["pod", "v129599"]);
+  const y = i.labelSet(["pod", "v732382"]);
+  assert.notEqual(x, y);
+  assert.deepEqual([x.pod, y.pod], ["v129599", "v732382"]);
+  assert.equal(i.labelSet(["pod", "v732382"]), y);
+  assert.equal(i.labelSet(["pod", "v129599"]), x);
+  assert.equal(i.size, 5);
+});

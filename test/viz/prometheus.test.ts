@@ -412,6 +412,7 @@ function fakeCluster(): { cluster: Cluster; paths: string[] } {
   const routes: Record<string, string> = {
     "/api/v1/namespaces/emojivoto/pods": list([podObj("web-1", "web"), podObj("web-2", "web"), podObj("vote-bot-1", "vote-bot")]),
     "/apis/apps/v1/namespaces/emojivoto/deployments": list(["vote-bot", "web"].map((a) => ({ metadata: meta(a, `uid-${a}`, { app: a }), spec: { selector: { matchLabels: { app: a } } } }))),
+    "/api/v1/namespaces/linkerd/configmaps/linkerd-config": JSON.stringify({ metadata: { name: "linkerd-config" }, data: { values: "linkerdVersion: stable-2.14.10\nclusterDomain: cluster.local\n" } }),
     "/apis/apps/v1/namespaces/emojivoto/replicasets": list(["vote-bot", "web"].map((a) => ({ metadata: meta(`${a}-rs`, `uid-${a}-rs`, { app: a }, a), spec: { selector: { matchLabels: { app: a } } } }))),
   };
   const paths: string[] = [];
@@ -495,7 +496,25 @@ describe("mesh viz stat --prometheus-url", () => {
     assert.match(wide.stdout, /^web +2\/2 +95\.00% +20\.0rps +3ms +18ms +32ms +6 +250\.0B\/s +1230\.0B\/s +2\.210\.4$/m);
   });
 
-  test("errors: exit 1, the URL named, no stack; bad URL and --proxy-version-mismatch are usage errors", async () => {
+  test("--proxy-version-mismatch: versions from proxy_build_info in Prometheus, only the outdated workload, with its fix", async () => {
+    handler = (req, res, q) => {
+      if (q.startsWith("count(proxy_build_info")) {
+        const v = (pod: string, version: string) => ({ metric: { namespace: "emojivoto", pod, version }, value: [1700000000, "1"] as [number, string] });
+        return json(res, 200, vector([v("web-1", "2.210.4"), v("web-2", "2.203.1"), v("vote-bot-1", "2.210.4")]));
+      }
+      statHandler(req, res, q);
+    };
+    const before = seen.length;
+    const r = await mesh(["deploy", "-n", "emojivoto", "--proxy-version-mismatch", "--prometheus-url", base]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^NAME +MESHED +SUCCESS .* PROXY_VERSION\nweb +2\/2 +95\.00% .* 2\.203\.1,2\.210\.4\n/);
+    assert.doesNotMatch(r.stdout, /vote-bot/);
+    assert.match(r.stdout, /The control plane's proxy version is 2\.210\.4\. To restart these proxies:\n {2}kubectl rollout restart deployment\/web -n emojivoto\n$/);
+    assert.ok(seen.slice(before).some((s) => s.query === 'count(proxy_build_info{namespace=~"emojivoto"}) by (namespace, pod, version)'));
+    assert.deepEqual(r.paths.filter((p) => p.includes("/proxy/")), []);
+  });
+
+  test("errors: exit 1, the URL named, no stack; a bad URL is a usage error", async () => {
     handler = (_req, res) => json(res, 503, { status: "error", errorType: "unavailable", error: "not ready" });
     const r = await mesh(["deploy", "-n", "emojivoto", "--prometheus-url", base]);
     assert.equal(r.code, 1);
@@ -504,8 +523,5 @@ describe("mesh viz stat --prometheus-url", () => {
     const bad = await mesh(["deploy", "-n", "emojivoto", "--prometheus-url", "ftp://x"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /must be an http:\/\/ or https:\/\/ URL/);
-    const mismatch = await mesh(["deploy", "-n", "emojivoto", "--proxy-version-mismatch", "--prometheus-url", base]);
-    assert.equal(mismatch.code, 2);
-    assert.match(mismatch.stderr, /cannot be combined with --prometheus-url/);
   });
 });

@@ -133,6 +133,7 @@ test("routes: Linkerd's errors (no CRD, no profiles, bad arguments)", async () =
     [["deploy/web", "-t", "soon"], /invalid --time-window "soon"/],
     [["deploy/web", "deploy/vote-bot"], /exactly one resource/],
     [[], /exactly one resource/],
+    [["deploy/web", "--prometheus-url", "not a url"], /--prometheus-url "not a url" is not a URL/],
   ];
   for (const [args, re] of cases) {
     const r = await routes(args);

@@ -1,10 +1,13 @@
 import { Command, Option } from "commander";
 import type { Deps, GlobalOptions } from "../../deps.js";
 import { MeshError, UsageError } from "../../errors.js";
+import { withVia } from "../../viz/via.js";
+import { viaOption, type Via } from "../../viz/via-option.js";
 import { clusterApi } from "../../kube/cluster.js";
 import type { Pod, ServiceProfile } from "../../kube/types.js";
 import { kindLabel } from "../../viz/labels.js";
 import { OBJECT_TYPES, resolveTargets, type Target } from "../../viz/objects.js";
+import { parsePrometheusUrl, PrometheusClient, routeRowsFromPrometheusQueries, type PrometheusTarget } from "../../viz/prometheus.js";
 import { parseResourceArgs, type ResourceRef } from "../../viz/resources.js";
 import { computeRouteRows, formatRoutesJson, formatRoutesTable, profileFor, routeNames, ROUTE_FAMILIES, type RouteProfile, type RouteQuery, type RouteTable } from "../../viz/routes.js";
 import { podKey, Scraper } from "../../viz/scrape.js";
@@ -12,6 +15,8 @@ import { globals, parseDuration, parseNamespace } from "../shared.js";
 import { clusterDomainOf, contextNamespace, sampleTwice, scrapable } from "./common.js";
 
 export interface RoutesOptions {
+  /** How to reach the proxies' admin port (--via; default auto). */
+  via?: Via;
   namespace?: string;
   timeWindow: string;
   to?: string;
@@ -19,6 +24,8 @@ export interface RoutesOptions {
   output: string;
   selector?: string;
   interval: number;
+  /** Read the numbers from this Prometheus instead of scraping the proxies (also MESH_PROMETHEUS_URL). */
+  prometheusUrl?: string;
 }
 
 export interface ValidatedRoutes {
@@ -27,6 +34,8 @@ export interface ValidatedRoutes {
   windowMs: number;
   intervalMs: number;
   output: "table" | "wide" | "json";
+  /** --prometheus-url, parsed. */
+  prometheus?: PrometheusTarget;
 }
 
 const TARGET_TYPES = new Set(OBJECT_TYPES);
@@ -54,7 +63,8 @@ export function validateRoutesOptions(args: string[], o: RoutesOptions, namespac
     to = refs[0];
     if (to.type !== "authority" && !TARGET_TYPES.has(to.type)) throw new UsageError(`--to ${to.type} is not supported by mesh viz routes`, "use svc, au, deploy, sts, ds, rs, rc, job, cj, po or ns");
   }
-  return { target, to, windowMs, intervalMs: Math.min(o.interval, Math.max(windowMs, 1)), output: o.output as ValidatedRoutes["output"] };
+  const prometheus = o.prometheusUrl ? parsePrometheusUrl(o.prometheusUrl) : undefined;
+  return { target, to, windowMs, intervalMs: Math.min(o.interval, Math.max(windowMs, 1)), output: o.output as ValidatedRoutes["output"], prometheus };
 }
 
 export const routesCommand = (deps: Deps) =>
@@ -70,7 +80,12 @@ route_* metrics through the API server (RBAC: get pods/proxy), --interval apart.
 
 Examples:
   mesh viz routes svc/webapp -n test
-  mesh viz routes deploy/traffic -n test --to svc/webapp -o wide`,
+  mesh viz routes deploy/traffic -n test --to svc/webapp -o wide
+  mesh viz routes deploy/traffic -n test --to svc/webapp --prometheus-url http://localhost:9090
+
+With --prometheus-url (or MESH_PROMETHEUS_URL), the numbers come from an existing Prometheus that
+scrapes the proxies with Linkerd-viz's labels, through Linkerd's own queries over the -t window;
+objects and ServiceProfiles still come from the API server.`,
     )
     .option("-n, --namespace <ns>", "namespace of the resource (default: the kubeconfig context's, else default)")
     .option("-t, --time-window <duration>", "window the stats describe; sampling uses --interval within it", "1m")
@@ -79,10 +94,13 @@ Examples:
     .option("-o, --output <format>", "output format: table, wide (with --to) or json", "table")
     .option("-l, --selector <selector>", "label selector for the resources (e.g. app=web)")
     .addOption(new Option("--interval <duration>", "time between the two scrapes (capped by --time-window)").default(10_000, "10s").argParser(parseDuration))
+    .option("--prometheus-url <url>", "read the numbers from this Prometheus (Linkerd-viz's, or one with its labels) instead of scraping the proxies (env: MESH_PROMETHEUS_URL)")
+    .addOption(viaOption())
     .action(async (args: string[], opts: RoutesOptions, cmd: Command) => {
       const g = globals(cmd);
       if (opts.namespace !== undefined) parseNamespace(opts.namespace);
       const namespace = opts.namespace || ((await contextNamespace(g.kubeconfig, g.context, deps.env)) ?? "default");
+      opts.prometheusUrl = opts.prometheusUrl || deps.env.MESH_PROMETHEUS_URL || undefined;
       const v = validateRoutesOptions(args, opts, namespace);
       await runRoutes(deps, g, opts, v, namespace);
     });
@@ -96,7 +114,7 @@ function queryLabels(t: Target): Record<string, string> {
 }
 
 export async function runRoutes(deps: Deps, g: GlobalOptions, o: RoutesOptions, v: ValidatedRoutes, clientNs: string): Promise<void> {
-  const cluster = clusterApi(await deps.cluster(g));
+  const cluster = withVia(clusterApi(await deps.cluster(g)), o.via ?? "auto", deps.io.stderr);
   const cp = g.linkerdNamespace;
   try {
     const spByNs = new Map<string, Promise<ServiceProfile[] | undefined>>();
@@ -151,17 +169,25 @@ export async function runRoutes(deps: Deps, g: GlobalOptions, o: RoutesOptions, 
     }
     if (plans.length === 0) throw new MeshError("No Service Profiles found for selected resources", "create a ServiceProfile for the destination's Service, e.g. `linkerd profile --template`");
 
-    const warn = (m: string) => deps.io.stderr.write(`warning: ${m}\n`);
-    const scraper = new Scraper(cluster.withTimeout(Math.max(5_000, Math.min(30_000, v.intervalMs))), { families: ROUTE_FAMILIES, now: () => deps.now().getTime(), warn });
-    const pods = [...new Map(plans.flatMap((p) => p.pods).map((p) => [podKey(p), p])).values()];
-    const samples = await sampleTwice(deps, scraper, pods, v.intervalMs);
-    scraper.flushWarnings();
-
-    const tables: RouteTable[] = plans.map(({ t, profiles, pods: own }) => {
-      const q: RouteQuery = { direction: v.to ? "outbound" : "inbound", labels: queryLabels(t), profiles };
-      const inputs = own.map((p) => samples.get(podKey(p))).filter((s) => s !== undefined);
-      return { resource: `${t.ref.type}/${t.ref.name ?? ""}`, rows: computeRouteRows(inputs, q) };
-    });
+    const queryOf = (p: (typeof plans)[number]): RouteQuery => ({ direction: v.to ? "outbound" : "inbound", labels: queryLabels(p.t), profiles: p.profiles });
+    const resourceOf = (p: (typeof plans)[number]) => `${p.t.ref.type}/${p.t.ref.name ?? ""}`;
+    let tables: RouteTable[];
+    if (v.prometheus) {
+      // Linkerd's queries over the -t window, one set per table.
+      const client = new PrometheusClient(v.prometheus);
+      tables = await Promise.all(plans.map(async (p) => ({ resource: resourceOf(p), rows: await routeRowsFromPrometheusQueries(client, queryOf(p), v.windowMs) })));
+      if (g.verbose) deps.io.stderr.write(`mesh viz routes: ${client.counters.queries} Prometheus queries to ${client.target.display} (${(client.counters.bytes / 1e6).toFixed(2)} MB), ${cluster.requestCount()} API requests\n`);
+    } else {
+      const warn = (m: string) => deps.io.stderr.write(`warning: ${m}\n`);
+      const scraper = new Scraper(cluster.withTimeout(Math.max(5_000, Math.min(30_000, v.intervalMs))), { families: ROUTE_FAMILIES, now: () => deps.now().getTime(), warn });
+      const pods = [...new Map(plans.flatMap((p) => p.pods).map((p) => [podKey(p), p])).values()];
+      const samples = await sampleTwice(deps, scraper, pods, v.intervalMs);
+      scraper.flushWarnings();
+      tables = plans.map((p) => {
+        const inputs = p.pods.map((pod) => samples.get(podKey(pod))).filter((s) => s !== undefined);
+        return { resource: resourceOf(p), rows: computeRouteRows(inputs, queryOf(p)) };
+      });
+    }
     const dstIsService = (v.to ?? v.target).type !== "authority";
     if (v.output === "json") deps.io.stdout.write(formatRoutesJson(tables, { to: Boolean(v.to) }));
     else deps.io.stdout.write(formatRoutesTable(tables, { to: Boolean(v.to), wide: v.output === "wide", dstIsService }));

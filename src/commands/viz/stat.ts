@@ -1,6 +1,8 @@
 import { Command, Option } from "commander";
 import type { Deps, GlobalOptions } from "../../deps.js";
 import { MeshError, UsageError } from "../../errors.js";
+import { withVia } from "../../viz/via.js";
+import { viaOption, type Via } from "../../viz/via-option.js";
 import { clusterApi, type ClusterApi } from "../../kube/cluster.js";
 import type { Pod } from "../../kube/types.js";
 import { sanitize } from "../../output/sanitize.js";
@@ -11,11 +13,13 @@ import { resolveTargets, type Target } from "../../viz/objects.js";
 import { parsePrometheusUrl, PrometheusClient, proxyVersionQuery, proxyVersionsFrom, statGroupsFromPrometheus } from "../../viz/prometheus.js";
 import { parseResourceArgs, STAT_ALL_TYPES, type ResourceRef, type ResourceType } from "../../viz/resources.js";
 import { podKey, Scraper, type ScrapedPod } from "../../viz/scrape.js";
-import { aggregate, buildQuery, buildRows, sortRows, STAT_FAMILIES, type PodSample, type StatRequest, type StatRow } from "../../viz/stat.js";
+import { Aggregator, buildQuery, buildRows, sortRows, STAT_FAMILIES, type GroupStats, type PodSample, type StatRequest, type StatRow } from "../../viz/stat.js";
 import { globals, parseDuration, parseNamespace } from "../shared.js";
 import { clusterDomainOf, contextNamespace, countdown, scrapable, sleep } from "./common.js";
 
 export interface StatOptions {
+  /** How to reach the proxies' admin port (--via; default auto). */
+  via?: Via;
   namespace?: string;
   allNamespaces: boolean;
   selector?: string;
@@ -98,6 +102,9 @@ export function validateStatOptions(args: string[], o: StatOptions, namespace: s
 }
 
 
+/** The largest share of --interval by which a round of scrapes may start early to end on time. */
+const MAX_LEAD = 0.2;
+
 /** The proxy version each Linkerd release pins (proxy_build_info drops the leading `v`). */
 const PROXY_VERSION_OF: Record<string, string> = { "stable-2.14.10": "2.210.4" };
 
@@ -133,11 +140,12 @@ own queries over the -t window; objects and MESHED still come from the API serve
     .addOption(new Option("--from-namespace <ns>", "namespace of the --from resource (default: -n)").argParser(parseNamespace))
     .option("--unmeshed", "also show resources with no meshed pods", false)
     .option("-o, --output <format>", "output format: table, wide or json", "table")
-    .addOption(new Option("--interval <duration>", "time between the two scrapes (capped by --time-window)").default(10_000, "10s").argParser(parseDuration))
+    .addOption(new Option("--interval <duration>", "how long sampling takes: two rounds of scrapes, the second starting early by the first's duration (at most a fifth) to end in time (capped by --time-window)").default(10_000, "10s").argParser(parseDuration))
     .option("-w, --watch", "keep sampling and print a new table every --interval", false)
     .addOption(new Option("--watch-rounds <n>", "stop --watch after n tables (for tests)").argParser((v) => Number(v)).hideHelp())
     .option("--proxy-version-mismatch", "only workloads whose proxies run another version than the control plane's, with the command that fixes each", false)
     .option("--prometheus-url <url>", "read the numbers from this Prometheus (Linkerd-viz's, or one with its labels) instead of scraping every proxy (env: MESH_PROMETHEUS_URL)")
+    .addOption(viaOption())
     .action(async (args: string[], opts: StatOptions, cmd: Command) => {
       const g = globals(cmd);
       const namespaceSet = cmd.getOptionValueSource("namespace") === "cli";
@@ -187,26 +195,48 @@ function fixFor(pod: Pod): string {
   return `kubectl delete pod ${pod.metadata.name} -n ${ns}`;
 }
 
-async function expectedProxyVersion(cluster: ClusterApi, scraper: Scraper, cp: string): Promise<string> {
+/**
+ * The proxy version the control plane's release pins; for a release mesh does not know, the
+ * version most of the control plane's own proxies run (restarted at every upgrade), which
+ * `versionsOfControlPlane` reads (from their scrapes, or from Prometheus).
+ */
+async function expectedProxyVersion(cluster: ClusterApi, cp: string, versionsOfControlPlane: (pods: Pod[]) => Promise<string[]>): Promise<string> {
   const cpVersion = await cluster.controlPlaneVersion(cp);
   if (!cpVersion) throw new MeshError(`cannot compare proxy versions: no Linkerd control plane found in namespace "${cp}"`, "is Linkerd installed? pass its namespace with -L");
   const known = PROXY_VERSION_OF[cpVersion];
   if (known) return known;
-  // Otherwise: the version the control plane's own proxies run (restarted at every upgrade).
-  const pods = (await cluster.listPods(cp)).filter(scrapable(cp)).slice(0, 3);
-  const found = await scraper.round(pods);
+  const pods = (await cluster.listPods(cp)).filter(scrapable(cp));
   const counts = new Map<string, number>();
-  for (const s of found.values()) {
-    const v = [...(s.metrics.samples.get("proxy_build_info")?.keys() ?? [])][0]?.version;
-    if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
-  }
-  const best = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  for (const v of await versionsOfControlPlane(pods)) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const best = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
   if (!best) throw new MeshError(`cannot tell which proxy version control plane ${sanitize(cpVersion, 60)} runs: its pods' metrics could not be read`);
   return best;
 }
 
+/** `proxy_build_info`'s version in a scrape. */
+const scrapedVersion = (s: ScrapedPod) => [...(s.metrics.samples.get("proxy_build_info")?.keys() ?? [])][0]?.version;
+
+/**
+ * --proxy-version-mismatch: only the rows with a pod whose proxy runs another version than
+ * `expected`, each with the commands that restart those pods.
+ */
+function onlyMismatched(rows: StatRow[], versions: Map<string, string>, podByKey: Map<string, Pod>, expected: string): StatRow[] {
+  const out = rows.filter((r) => r.proxyVersions?.some((ver) => ver !== expected));
+  for (const r of out) {
+    const fixes = new Set<string>();
+    for (const p of r.pods ?? []) {
+      const key = `${p.namespace}/${p.name}`;
+      const ver = versions.get(key);
+      const pod = podByKey.get(key);
+      if (ver !== undefined && ver !== expected && pod) fixes.add(fixFor(pod));
+    }
+    r.fixes = [...fixes].sort();
+  }
+  return out;
+}
+
 export async function runStat(deps: Deps, g: GlobalOptions, o: StatOptions, v: ValidatedStat): Promise<void> {
-  const cluster = clusterApi(await deps.cluster(g));
+  const cluster = withVia(clusterApi(await deps.cluster(g)), o.via ?? "auto", deps.io.stderr);
   const cp = g.linkerdNamespace;
   const stop = new AbortController();
   const onSigint = () => stop.abort();
@@ -216,33 +246,75 @@ export async function runStat(deps: Deps, g: GlobalOptions, o: StatOptions, v: V
   try {
     const needsDomain = v.refs.some((r) => r.type === "service" || r.type === "all");
     const clusterDomain = needsDomain ? await clusterDomainOf(cluster, cp) : "cluster.local";
-    const expected = o.proxyVersionMismatch ? await expectedProxyVersion(cluster, scraper, cp) : undefined;
+    const expected = o.proxyVersionMismatch
+      ? await expectedProxyVersion(cluster, cp, async (pods) => [...(await scraper.round(pods.slice(0, 3))).values()].map(scrapedVersion).filter((v) => v !== undefined))
+      : undefined;
     let planStart = deps.now().getTime();
     let plans = await plan(cluster, v, o, cp, clusterDomain);
     let planMs = deps.now().getTime() - planStart;
     const podsOf = (ps: Plan[]) => [...new Map(ps.flatMap((p) => p.scrape).map((p) => [podKey(p), p])).values()];
     let roundStart = deps.now().getTime();
     let previous = await scraper.round(podsOf(plans), { throwIfAllFail: true });
+    const timing = { planMs, firstRoundMs: deps.now().getTime() - roundStart, roundMs: 0 };
+    let lastRoundMs = timing.firstRoundMs;
     for (let round = 1; ; round++) {
-      // Each pod's next scrape comes --interval after its last one: the next round starts --interval
-      // after this one started (the re-listing before it included), not --interval after it ended,
-      // which with many pods would add a whole round's time to the interval and to the wall time.
-      const wait = Math.max(0, roundStart + v.intervalMs - planMs - deps.now().getTime());
+      // The whole sampling takes --interval: the next round starts --interval after this one
+      // started, less the re-listing before it and less the time a round takes (at most a fifth of
+      // the interval), so that it ends about --interval after this one started. Each pod's two
+      // scrapes are then up to a round's time less than --interval apart; its rates use the
+      // interval its proxy measured (D7).
+      const lead = Math.min(lastRoundMs, v.intervalMs * MAX_LEAD);
+      const wait = Math.max(0, roundStart + v.intervalMs - lead - planMs - deps.now().getTime());
       const cd = countdown(deps, wait);
       await sleep(wait, stop.signal);
       cd.stop();
       if (stop.signal.aborted) break;
       // Pods come and go: pods that started after the first scrape count from zero (D2 step 5).
+      // The last listing goes first, so that two listings of every pod are never held at once.
+      plans = [];
       planStart = deps.now().getTime();
       plans = await plan(cluster, v, o, cp, clusterDomain);
       planMs = deps.now().getTime() - planStart;
       const currentStart = deps.now().getTime();
-      const current = await scraper.round(podsOf(plans));
-      const rows = computeRows(plans, previous, current, roundStart, o, cp, expected);
+      // Each pod's delta is taken as its scrape arrives and added into the groups of every request
+      // that reads the pod; its previous scrape and the delta are let go then, so that at no time
+      // are two whole rounds of scrapes held (only --watch keeps this round's for the next).
+      const pods = podsOf(plans);
+      const byKey = new Map(pods.map((p) => [podKey(p), p]));
+      const aggs = plans.map((p) => new Aggregator(buildQuery(p.req)));
+      const readers = new Map<string, Aggregator[]>();
+      plans.forEach((p, i) => {
+        for (const pod of p.scrape) {
+          const key = podKey(pod);
+          const list = readers.get(key) ?? [];
+          if (!list.includes(aggs[i])) list.push(aggs[i]);
+          readers.set(key, list);
+        }
+      });
+      const versions = new Map<string, string>();
+      const kept = o.watch ? new Map<string, ScrapedPod>() : undefined;
+      const before = previous;
+      await scraper.round(pods, {
+        onScraped: (key, sb) => {
+          kept?.set(key, sb);
+          const version = scrapedVersion(sb);
+          if (version) versions.set(key, version);
+          const sa = before.get(key);
+          before.delete(key);
+          const delta = podDelta(sa, sb, roundStart);
+          if (!delta) return;
+          if (sa) discountOwnScrape(delta, sa.bodyBytes);
+          const sample: PodSample = { delta, attached: attachedLabels(byKey.get(key)!) };
+          for (const agg of readers.get(key) ?? []) agg.add(sample);
+        },
+      });
+      previous = new Map();
+      timing.roundMs = lastRoundMs = deps.now().getTime() - currentStart;
+      const rows = computeRows(plans, aggs.map((a) => a.result()), versions, o, cp, expected);
       print(deps, v, o, rows, expected, round);
-      if (g.verbose) deps.io.stderr.write(`${verboseLine(scraper, cluster)}\n`);
+      if (g.verbose) deps.io.stderr.write(`${verboseLine(scraper, cluster, timing)}\n`);
       if (!o.watch || (o.watchRounds !== undefined && round >= o.watchRounds)) break;
-      previous = current;
+      previous = kept!;
       roundStart = currentStart;
     }
     scraper.flushWarnings();
@@ -254,59 +326,29 @@ export async function runStat(deps: Deps, g: GlobalOptions, o: StatOptions, v: V
 
 const kb = (n: number) => `${(n / 1000).toFixed(1)} kB`;
 
-/** `--verbose`: what the command cost so far (API requests, bytes received). */
-function verboseLine(scraper: Scraper, cluster: ClusterApi): string {
+const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** `--verbose`: what the command cost so far (API requests, bytes received), and on a second line where the time went. */
+function verboseLine(scraper: Scraper, cluster: ClusterApi, t: { planMs: number; firstRoundMs: number; roundMs: number }): string {
   const bytes = cluster.bytesReceived?.();
   const received = bytes ? `, ${kb(bytes.wire)} received${bytes.decoded !== bytes.wire ? ` (${kb(bytes.decoded)} decompressed)` : ""}` : "";
   const s = scraper.counters;
-  return `mesh viz stat: ${cluster.requestCount()} API requests${received}; ${s.requests} scrapes (${s.failures} failed): ${kb(s.wireBytes)} received, ${kb(s.bytes)} of metrics`;
+  return `mesh viz stat: ${cluster.requestCount()} API requests${received}; ${s.requests} scrapes (${s.failures} failed): ${kb(s.wireBytes)} received, ${kb(s.bytes)} of metrics\nmesh viz stat: listing ${sec(t.planMs)}, first round ${sec(t.firstRoundMs)}, last round ${sec(t.roundMs)}`;
 }
 
-function computeRows(plans: Plan[], a: Map<string, ScrapedPod>, b: Map<string, ScrapedPod>, roundStart: number, o: StatOptions, cp: string, expected: string | undefined): StatRow[] {
-  const samples = new Map<string, PodSample>();
-  const versions = new Map<string, string>();
+/** The rows of every request from its groups (`groups[i]` is `plans[i]`'s). */
+function computeRows(plans: Plan[], groups: Map<string, GroupStats>[], versions: Map<string, string>, o: StatOptions, cp: string, expected: string | undefined): StatRow[] {
   const podByKey = new Map<string, Pod>();
   const rows: StatRow[] = [];
-  for (const p of plans) {
-    const inputs: PodSample[] = [];
-    for (const pod of p.scrape) {
-      const key = podKey(pod);
-      podByKey.set(key, pod);
-      let s = samples.get(key);
-      if (!s) {
-        const sb = b.get(key);
-        if (!sb) continue;
-        const version = [...(sb.metrics.samples.get("proxy_build_info")?.keys() ?? [])][0]?.version;
-        if (version) versions.set(key, version);
-        const before = a.get(key);
-        const delta = podDelta(before, sb, roundStart);
-        if (!delta) continue;
-        if (before) discountOwnScrape(delta, before.bodyBytes);
-        s = { delta, attached: attachedLabels(pod) };
-        samples.set(key, s);
-      }
-      inputs.push(s);
-    }
+  plans.forEach((p, i) => {
+    for (const pod of p.scrape) podByKey.set(podKey(pod), pod);
     for (const t of p.targets) for (const pod of t.pods) podByKey.set(podKey(pod), pod);
-    rows.push(...buildRows(p.req, p.targets, aggregate(inputs, buildQuery(p.req)), { controlPlaneNamespace: cp, unmeshed: o.unmeshed, proxyVersions: versions }));
-  }
+    rows.push(...buildRows(p.req, p.targets, groups[i], { controlPlaneNamespace: cp, unmeshed: o.unmeshed, proxyVersions: versions }));
+  });
   // The same object can come from two arguments (`deploy deploy/web`): keep one row.
   const unique = new Map(rows.map((r) => [`${r.kind}/${r.namespace}/${r.name}`, r]));
-  let out = sortRows([...unique.values()]);
-  if (expected !== undefined) {
-    out = out.filter((r) => r.proxyVersions?.some((ver) => ver !== expected));
-    for (const r of out) {
-      const fixes = new Set<string>();
-      for (const p of r.pods ?? []) {
-        const key = `${p.namespace}/${p.name}`;
-        const ver = versions.get(key);
-        const pod = podByKey.get(key);
-        if (ver !== undefined && ver !== expected && pod) fixes.add(fixFor(pod));
-      }
-      r.fixes = [...fixes].sort();
-    }
-  }
-  return out;
+  const out = sortRows([...unique.values()]);
+  return expected === undefined ? out : onlyMismatched(out, versions, podByKey, expected);
 }
 
 function print(deps: Deps, v: ValidatedStat, o: StatOptions, rows: StatRow[], expected: string | undefined, round: number): void {
@@ -334,7 +376,6 @@ function print(deps: Deps, v: ValidatedStat, o: StatOptions, rows: StatRow[], ex
  * come from the API server (as in Linkerd's metrics API); rows and output are shared.
  */
 async function runStatFromPrometheus(deps: Deps, g: GlobalOptions, o: StatOptions, v: ValidatedStat): Promise<void> {
-  if (o.proxyVersionMismatch) throw new UsageError("--proxy-version-mismatch reads the proxies themselves and cannot be combined with --prometheus-url (or MESH_PROMETHEUS_URL)");
   const client = new PrometheusClient(parsePrometheusUrl(o.prometheusUrl ?? ""));
   const cluster = clusterApi(await deps.cluster(g));
   const cp = g.linkerdNamespace;
@@ -344,17 +385,26 @@ async function runStatFromPrometheus(deps: Deps, g: GlobalOptions, o: StatOption
   try {
     const needsDomain = v.refs.some((r) => r.type === "service" || r.type === "all");
     const clusterDomain = needsDomain ? await clusterDomainOf(cluster, cp) : "cluster.local";
+    // Proxy versions are what the running proxies report: proxy_build_info, from Prometheus too.
+    const expected = o.proxyVersionMismatch
+      ? await expectedProxyVersion(cluster, cp, async (pods) => {
+          const byPod = proxyVersionsFrom(await client.query(proxyVersionQuery([cp])));
+          return pods.map((p) => byPod.get(podKey(p))).filter((ver) => ver !== undefined);
+        })
+      : undefined;
     for (let round = 1; ; round++) {
       const plans = await plan(cluster, v, o, cp, clusterDomain);
       let versions: Map<string, string> | undefined;
-      if (v.output === "wide") {
+      if (v.output === "wide" || expected !== undefined) {
         const namespaces = [...new Set(plans.flatMap((p) => p.targets.flatMap((t) => t.pods.map((pod) => pod.metadata.namespace ?? ""))))].sort();
-        if (namespaces.length) versions = proxyVersionsFrom(await client.query(proxyVersionQuery(o.allNamespaces || namespaces.length > 30 ? undefined : namespaces)));
+        versions = namespaces.length ? proxyVersionsFrom(await client.query(proxyVersionQuery(o.allNamespaces || namespaces.length > 30 ? undefined : namespaces))) : new Map();
       }
       const groups = await Promise.all(plans.map((p) => statGroupsFromPrometheus(client, buildQuery(p.req), v.windowMs, { tcp: showsTcp(p.req.ref.type) })));
       const rows = plans.flatMap((p, i) => buildRows(p.req, p.targets, groups[i], { controlPlaneNamespace: cp, unmeshed: o.unmeshed, proxyVersions: versions }));
       const unique = new Map(rows.map((r) => [`${r.kind}/${r.namespace}/${r.name}`, r]));
-      print(deps, v, o, sortRows([...unique.values()]), undefined, round);
+      let out = sortRows([...unique.values()]);
+      if (expected !== undefined) out = onlyMismatched(out, versions!, new Map(plans.flatMap((p) => p.targets.flatMap((t) => t.pods.map((pod) => [podKey(pod), pod] as const)))), expected);
+      print(deps, v, o, out, expected, round);
       if (g.verbose) deps.io.stderr.write(`mesh viz stat: ${client.counters.queries} Prometheus queries to ${client.target.display} (${(client.counters.bytes / 1e6).toFixed(2)} MB), ${cluster.requestCount()} API requests\n`);
       if (!o.watch || (o.watchRounds !== undefined && round >= o.watchRounds)) break;
       await sleep(v.intervalMs, stop.signal);
