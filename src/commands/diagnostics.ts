@@ -214,10 +214,10 @@ export interface PolicyOptions {
 async function clusterDefaultPolicy(cluster: ClusterApi, cp: string): Promise<string> {
   const cm = await cluster.getConfigMap(cp, "linkerd-config").catch(() => undefined);
   if (!cm) return "all-unauthenticated";
-  const { parseLinkerdValues } = await import("../checks/linkerd-values.js");
+  const { readConfigOf } = await import("../kube/linkerd-config.js");
   try {
-    const v = parseLinkerdValues(cm) as { proxy?: { defaultInboundPolicy?: unknown } } | undefined;
-    return typeof v?.proxy?.defaultInboundPolicy === "string" ? v.proxy.defaultInboundPolicy : "all-unauthenticated";
+    const proxy = (await readConfigOf(cm)).values?.proxy as { defaultInboundPolicy?: unknown } | undefined;
+    return typeof proxy?.defaultInboundPolicy === "string" ? proxy.defaultInboundPolicy : "all-unauthenticated";
   } catch {
     return "all-unauthenticated";
   }

@@ -230,6 +230,10 @@ test("dg policy -n NS po/NAME PORT: yaml by default, json with -o json; usage er
     const r = await runMesh(["dg", "policy", "-n", NS, ...args], { cluster: async () => fakeMesh({ objects, metrics: {} }).cluster });
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
   }
+  // The cluster-wide default comes from linkerd-config's proxy.defaultInboundPolicy.
+  const withConfig = { ...objects, "/api/v1/namespaces/linkerd/configmaps/linkerd-config": { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "linkerd-config", namespace: "linkerd" }, data: { values: "proxy:\n  defaultInboundPolicy: cluster-authenticated\n" } } };
+  const d = await runMesh(["dg", "policy", "-n", NS, "po/web-1", "4191"], { cluster: async () => fakeMesh({ objects: withConfig, metrics: {} }).cluster });
+  assert.match(d.stdout, /\ndefaultPolicy: cluster-authenticated\n/);
   const gone = await runMesh(["dg", "policy", "-n", NS, "po/nope", "80"], { cluster: async () => fakeMesh({ objects, metrics: {} }).cluster });
   assert.equal(gone.code, 1);
   assert.match(gone.stderr, /^error: pod "nope" not found in namespace "shop"/);
