@@ -38,6 +38,7 @@ const LAZY = {
   authz: "commands/authz.ts",
   identity: "commands/identity.ts",
   profile: "commands/profile.ts",
+  analyze: "commands/analyze.ts",
   "version-proxy": "commands/version-proxy.ts",
 };
 /** Modules that live in runtime.js; the lazy builds import them from there. */

@@ -70,6 +70,10 @@ export const COMMANDS: Record<string, { description: string; group?: boolean; lo
       return (deps) => diagnosticsCommand(deps, "dg");
     },
   },
+  analyze: {
+    description: "Find Linkerd configuration mistakes in manifests or the cluster that the proxies would silently ignore",
+    load: async () => (await import("./commands/analyze.js")).analyzeCommand,
+  },
   identity: {
     description: "Display the certificate(s) of one or more selected pod(s)",
     load: async () => (await import("./commands/identity.js")).identityCommand,

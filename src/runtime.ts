@@ -8,4 +8,4 @@ export * from "./version.js";
 export * from "./output/sanitize.js";
 export * from "./commands/shared.js";
 export { versionCommand } from "./commands/version.js";
-export { main, run, report, buildProgram, findCommand, processDeps, COMMANDS } from "./cli.js";
+export { main, run, report, buildProgram, findCommand, processDeps, COMMANDS, closest } from "./cli.js";

@@ -9,6 +9,7 @@ import { linkerdIdentity } from "./categories/identity.js";
 import { kubernetesApi, kubernetesVersion } from "./categories/kubernetes.js";
 import { preKubernetesSetup } from "./categories/pre-kubernetes-setup.js";
 import { meshProduction } from "./categories/production.js";
+import { meshConfig } from "./categories/mesh-config.js";
 import { linkerdControlPlaneProxy, linkerdIdentityDataPlane } from "./categories/proxies.js";
 import { controlPlaneVersion, linkerdVersion } from "./categories/versions.js";
 import { linkerdWebhooksAndApiSvcTls } from "./categories/webhooks.js";
@@ -68,13 +69,13 @@ export const MODE_CATEGORIES: Record<CheckMode, readonly string[]> = {
 
 /**
  * The categories of a run, in order: Linkerd's for the mode, then (default and --proxy) mesh's
- * own `mesh-production` category. With --pre, CNI checks run only with --linkerd-cni-enabled
+ * own `mesh-production` and `mesh-config` categories. With --pre, CNI checks run only with --linkerd-cni-enabled
  * (they skip themselves otherwise, as in every mode).
  */
 export function selectCategories(mode: CheckMode, cliVersion: string): Category<CheckContext>[] {
   const enabled = new Set(MODE_CATEGORIES[mode]);
   const core = CORE_CATEGORIES.filter((c) => enabled.has(c.id));
-  if (mode === "default" || mode === "proxy") core.push(meshProduction(docsBaseUrl(cliVersion)));
+  if (mode === "default" || mode === "proxy") core.push(meshProduction(docsBaseUrl(cliVersion)), meshConfig(docsBaseUrl(cliVersion)));
   return core;
 }
 

@@ -45,6 +45,7 @@ test("default mode runs Linkerd's categories in Linkerd's order, then mesh's", a
     "control-plane-version",
     "linkerd-control-plane-proxy",
     "mesh-production",
+    "mesh-config",
   ]);
 });
 
@@ -63,6 +64,7 @@ test("--proxy adds the data-plane categories and drops control-plane-version", a
     "linkerd-control-plane-proxy",
     "linkerd-data-plane",
     "mesh-production",
+    "mesh-config",
   ]);
 });
 
