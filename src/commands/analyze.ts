@@ -88,7 +88,7 @@ Examples:
           const memo = new Memo();
           void memo.get("pods:*", async () => state!.pods.map((p) => p.value));
           void memo.get(`cm:${g.linkerdNamespace}`, async () => [state!.linkerdConfig]);
-          const env = checkEnv({ mode: "default", controlPlaneNamespace: g.linkerdNamespace, cniNamespace: "linkerd-cni", dataPlaneNamespace: opts.namespace ?? "", cniEnabled: false, cliVersion: LINKERD_VERSION }, world, memo);
+          const env = checkEnv({ mode: "default", controlPlaneNamespace: g.linkerdNamespace, cniNamespace: g.cniNamespace ?? "linkerd-cni", dataPlaneNamespace: opts.namespace ?? "", cniEnabled: false, cliVersion: LINKERD_VERSION }, world, memo);
           controlPlane = env.attempt().ctx;
         } else io.stderr.write(`no Linkerd control plane in namespace "${g.linkerdNamespace}" (no linkerd-config): control-plane analyzers skipped\n`);
       }
