@@ -52,6 +52,16 @@ export function addInstallFlags(cmd: Command, flags: InstallFlag[]): void {
   }
 }
 
+/** `-o` and Helm's value flags (-f, --set, --set-string, --set-file), as install and upgrade take them. */
+export function addValuesFlags(cmd: Command): void {
+  cmd
+    .addOption(new Option("-o, --output <format>", "output format").choices(["yaml", "json"]).default("yaml"))
+    .option("-f, --values <file>", "YAML file of values (repeatable, later files win; - reads stdin)", collect)
+    .option("--set <key=value>", "set values: key=value, with commas between pairs (repeatable)", collect)
+    .option("--set-string <key=value>", "like --set, but every value is a string", collect)
+    .option("--set-file <key=path>", "like --set, but each value is the contents of the file named (key=path)", collect);
+}
+
 export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer));
@@ -103,12 +113,8 @@ Values can be changed with --set, --set-string, --set-file and -f/--values, as w
 templates/values.yaml lists and explains every value. Targets Linkerd ${LINKERD_VERSION}.`,
     )
     .option("--crds", "render only the Linkerd CRDs (apply them before the control plane)")
-    .option("--ignore-cluster", "render without looking at a cluster (no checks for an existing installation, default API server ports)")
-    .addOption(new Option("-o, --output <format>", "output format").choices(["yaml", "json"]).default("yaml"))
-    .option("-f, --values <file>", "YAML file of values (repeatable, later files win; - reads stdin)", collect)
-    .option("--set <key=value>", "set values: key=value, with commas between pairs (repeatable)", collect)
-    .option("--set-string <key=value>", "like --set, but every value is a string", collect)
-    .option("--set-file <key=path>", "like --set, but each value is the contents of the file named (key=path)", collect);
+    .option("--ignore-cluster", "render without looking at a cluster (no checks for an existing installation, default API server ports)");
+  addValuesFlags(cmd);
   addInstallFlags(cmd, INSTALL_ONLY_FLAGS);
   addInstallFlags(cmd, INSTALL_UPGRADE_FLAGS);
   addFlags(cmd, PROXY_FLAGS);

@@ -13,7 +13,7 @@ import { fetchLinkerdConfigMap } from "../kube/linkerd-config.js";
 import type { ConfigMap, KubeObject, Pod, Secret } from "../kube/types.js";
 import { sanitize } from "../output/sanitize.js";
 import { LINKERD_VERSION } from "../version.js";
-import { addInstallFlags, camel, consultCluster, readAll, readUserFile } from "./install.js";
+import { addInstallFlags, addValuesFlags, camel, consultCluster, readAll, readUserFile } from "./install.js";
 import { addFlags, applySetFlags, PROXY_FLAGS, type FlagValues } from "./proxy-flags.js";
 import { collect, globals } from "./shared.js";
 
@@ -106,12 +106,8 @@ The defaults of the flags below are the installed values, not those shown. Targe
     )
     .option("--crds", "render only the Linkerd CRDs (apply them before the control plane)")
     .option("--from-manifests <file>", "read the installed configuration from a saved `mesh install` output (- reads stdin) instead of the cluster")
-    .option("--force", "upgrade even over a newer release, or when proxies' trust anchors do not accept the issuer")
-    .addOption(new Option("-o, --output <format>", "output format").choices(["yaml", "json"]).default("yaml"))
-    .option("-f, --values <file>", "YAML file of values (repeatable, later files win; - reads stdin)", collect)
-    .option("--set <key=value>", "set values: key=value, with commas between pairs (repeatable)", collect)
-    .option("--set-string <key=value>", "like --set, but every value is a string", collect)
-    .option("--set-file <key=path>", "like --set, but each value is the contents of the file named (key=path)", collect);
+    .option("--force", "upgrade even over a newer release, or when proxies' trust anchors do not accept the issuer");
+  addValuesFlags(cmd);
   addInstallFlags(cmd, INSTALL_UPGRADE_FLAGS);
   addFlags(cmd, PROXY_FLAGS);
   cmd.allowExcessArguments(false).action(async (given: Partial<UpgradeOptions>) => {
