@@ -6,8 +6,7 @@
 import type { ClusterApi } from "../kube/cluster.js";
 import type { Pod, ServiceProfile } from "../kube/types.js";
 import { sanitize } from "../output/sanitize.js";
-import { scrapable } from "../commands/viz/common.js";
-import { discountOwnScrape, podDelta } from "../viz/delta.js";
+import { podSamples, scrapable } from "../commands/viz/common.js";
 import { EDGE_FAMILIES, type EdgePod } from "../viz/edges.js";
 import { attachedLabels } from "../viz/labels.js";
 import { resolveTargets, type Target } from "../viz/objects.js";
@@ -181,17 +180,7 @@ export class Collector {
             await sleep(Math.min(this.o.firstIntervalMs, this.o.intervalMs), signal);
             continue;
           }
-          samples = new Map();
-          for (const pod of meshed) {
-            const key = podKey(pod);
-            const b = scraped.get(key);
-            if (!b) continue;
-            const a = previous.get(key);
-            const delta = podDelta(a, b, previousStart);
-            if (!delta) continue;
-            if (a) discountOwnScrape(delta, a.bodyBytes);
-            samples.set(key, { delta, attached: attachedLabels(pod) });
-          }
+          samples = podSamples(meshed, previous, scraped, previousStart);
           groups = groupsFromSamples(samples.values());
           previous = scraped;
           previousStart = start;

@@ -4,7 +4,7 @@ import type { Pod } from "../../kube/types.js";
 import { attachedLabels } from "../../viz/labels.js";
 import { discountOwnScrape, podDelta } from "../../viz/delta.js";
 import { isLivePod, isMeshed } from "../../viz/objects.js";
-import { podKey, type Scraper } from "../../viz/scrape.js";
+import { podKey, type Scraper, type ScrapedPod } from "../../viz/scrape.js";
 import type { PodSample } from "../../viz/stat.js";
 
 /**
@@ -72,15 +72,23 @@ export async function sampleTwice(deps: Deps, scraper: Scraper, pods: Pod[], int
   await sleep(intervalMs);
   cd.stop();
   const b = await scraper.round(pods);
+  return podSamples(pods, a, b, roundStart);
+}
+
+/**
+ * The per-pod deltas between two rounds of scrapes (the first begun at `firstRoundStart`), with
+ * Prometheus' labels attached (D2, D3), keyed by `ns/name`; mesh's own first scrape is taken out.
+ */
+export function podSamples(pods: Pod[], before: ReadonlyMap<string, ScrapedPod>, after: ReadonlyMap<string, ScrapedPod>, firstRoundStart: number): Map<string, PodSample> {
   const out = new Map<string, PodSample>();
   for (const pod of pods) {
     const key = podKey(pod);
-    const sb = b.get(key);
-    if (!sb) continue;
-    const before = a.get(key);
-    const delta = podDelta(before, sb, roundStart);
+    const b = after.get(key);
+    if (!b) continue;
+    const a = before.get(key);
+    const delta = podDelta(a, b, firstRoundStart);
     if (!delta) continue;
-    if (before) discountOwnScrape(delta, before.bodyBytes);
+    if (a) discountOwnScrape(delta, a.bodyBytes);
     out.set(key, { delta, attached: attachedLabels(pod) });
   }
   return out;
