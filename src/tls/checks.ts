@@ -49,7 +49,7 @@ export async function loadCredentials(crtPem: string, keyPem: string): Promise<C
   if (!certificate) throw new MeshError("No certificates found");
   let matches: boolean;
   try {
-    matches = await keyMatchesPublicKey(key, certificate.publicKey);
+    matches = keyMatchesPublicKey(key, certificate.publicKey);
   } catch (e) {
     if (e instanceof KeyError) throw new MeshError(e.message, undefined, undefined, e);
     throw e;

@@ -1,7 +1,8 @@
 /**
- * A small DER codec: enough ASN.1 to read certificates and private keys and to
- * write the few structures we build by hand (SEC 1 and PKCS#1 keys,
- * certificate extensions). Only definite, minimal lengths and low tag numbers.
+ * A small DER codec. The reader walks only what Node's crypto does not expose (a certificate's
+ * raw names, signature algorithm and extensions; an EC key's scalar, see keys.ts), strictly:
+ * definite, minimal lengths and low tag numbers only. The writer builds what mesh generates
+ * (certificates, SEC 1 keys).
  */
 
 export const Tag = {
@@ -13,12 +14,8 @@ export const Tag = {
   Oid: 0x06,
   Utf8String: 0x0c,
   PrintableString: 0x13,
-  T61String: 0x14,
-  Ia5String: 0x16,
   UtcTime: 0x17,
   GeneralizedTime: 0x18,
-  UniversalString: 0x1c,
-  BmpString: 0x1e,
   Sequence: 0x30,
   Set: 0x31,
 } as const;
@@ -107,14 +104,6 @@ export function readInteger(node: DerNode | undefined, what = "integer"): bigint
   return n;
 }
 
-/** The magnitude of a non-negative INTEGER, without the sign octet. */
-export function readUnsigned(node: DerNode | undefined, what = "integer"): Uint8Array {
-  const n = readInteger(node, what);
-  if (n < 0n) throw new DerError(`${what}: negative integer`);
-  const v = node!.value;
-  return v[0] === 0 && v.length > 1 ? v.subarray(1) : v;
-}
-
 export function readOid(node: DerNode | undefined, what = "object identifier"): string {
   const v = expect(node, Tag.Oid, what).value;
   if (v.length === 0) throw new DerError(`${what}: empty`);
@@ -150,66 +139,6 @@ export function readBitString(node: DerNode | undefined, what = "bit string"): {
 
 export function readOctets(node: DerNode | undefined, what = "octet string"): Uint8Array {
   return expect(node, Tag.OctetString, what).value;
-}
-
-/** UTCTime (years 1950–2049) or GeneralizedTime, whole seconds, `Z` only, as X.509 requires. */
-export function readTime(node: DerNode | undefined, what = "time"): Date {
-  if (!node) throw new DerError(`missing ${what}`);
-  const s = latin1(node.value);
-  let m: RegExpExecArray | null;
-  let year: number;
-  if (node.tag === Tag.UtcTime) {
-    m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
-    if (!m) throw new DerError(`${what}: invalid UTCTime "${s}"`);
-    const yy = Number(m[1]);
-    year = yy < 50 ? 2000 + yy : 1900 + yy;
-  } else if (node.tag === Tag.GeneralizedTime) {
-    m = /^(\d\d\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
-    if (!m) throw new DerError(`${what}: invalid GeneralizedTime "${s}"`);
-    year = Number(m[1]);
-  } else {
-    throw new DerError(`${what}: unexpected tag 0x${node.tag.toString(16)}`);
-  }
-  const [mo, d, h, mi, se] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
-  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, se));
-  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || se > 59) {
-    throw new DerError(`${what}: invalid date "${s}"`);
-  }
-  if (year < 100) date.setUTCFullYear(year);
-  return date;
-}
-
-/** A directory string (the string types X.509 names use). */
-export function readString(node: DerNode, what = "string"): string {
-  switch (node.tag) {
-    case Tag.Utf8String:
-      return new TextDecoder("utf-8", { fatal: true }).decode(node.value);
-    case Tag.PrintableString:
-    case Tag.Ia5String:
-    case Tag.T61String:
-      return latin1(node.value);
-    case Tag.BmpString: {
-      let s = "";
-      for (let i = 0; i + 1 < node.value.length; i += 2) s += String.fromCharCode((node.value[i]! << 8) | node.value[i + 1]!);
-      return s;
-    }
-    case Tag.UniversalString: {
-      let s = "";
-      for (let i = 0; i + 3 < node.value.length; i += 4) {
-        const v = node.value;
-        s += String.fromCodePoint(((v[i]! << 24) | (v[i + 1]! << 16) | (v[i + 2]! << 8) | v[i + 3]!) >>> 0);
-      }
-      return s;
-    }
-    default:
-      throw new DerError(`${what}: unexpected tag 0x${node.tag.toString(16)}`);
-  }
-}
-
-function latin1(b: Uint8Array): string {
-  let s = "";
-  for (const c of b) s += String.fromCharCode(c);
-  return s;
 }
 
 // --- encoding ---
@@ -275,14 +204,6 @@ export function oid(dotted: string): Uint8Array {
     out.push(...group);
   }
   return tlv(Tag.Oid, Uint8Array.from(out));
-}
-
-/** Big-endian bytes of a non-negative bigint, left-padded to `size` bytes when given. */
-export function bigintToBytes(n: bigint, size = 0): Uint8Array {
-  const bytes: number[] = [];
-  for (let v = n; v > 0n; v >>= 8n) bytes.unshift(Number(v & 0xffn));
-  while (bytes.length < size) bytes.unshift(0);
-  return Uint8Array.from(bytes);
 }
 
 export function bytesToBigint(b: Uint8Array): bigint {

@@ -1,8 +1,7 @@
 /** The certificates `mesh install` makes when the user supplies none. */
-import { webcrypto } from "node:crypto";
+import { KeyObject, webcrypto } from "node:crypto";
 import { buildCertificate } from "./build.js";
 import { bytesToBigint } from "./der.js";
-import { ecPkcs8ToGo, pkcs8ToPkcs1, pkcs8ToSec1 } from "./keys.js";
 import { KeyUsage, Oid } from "./oids.js";
 import { encodePem } from "./pem.js";
 
@@ -13,6 +12,13 @@ const DAY_MS = 86_400_000;
 const CLOCK_SKEW_MS = 10_000;
 /** Lifetime of generated identity and webhook certificates. */
 const LIFETIME_MS = 365 * DAY_MS;
+
+/**
+ * DER of a generated private key. OpenSSL writes SEC 1, PKCS#1 and EC PKCS#8 exactly as Go's
+ * `x509.MarshalECPrivateKey`, `MarshalPKCS1PrivateKey` and `MarshalPKCS8PrivateKey` do (SEC 1 inside
+ * PKCS#8 without the curve, with the public point, which ring requires); generate.test.ts checks.
+ */
+const exportKey = (key: webcrypto.CryptoKey, type: "sec1" | "pkcs1" | "pkcs8"): Uint8Array => KeyObject.from(key).export({ type, format: "der" });
 
 export interface IdentityCredentials {
   /** PEM of the generated CA, ending with a newline (also the issuer certificate). */
@@ -59,12 +65,11 @@ export async function generateIdentityCredentials(opts: {
     extKeyUsage: [Oid.serverAuth, Oid.clientAuth],
     subjectKeyId: true,
   });
-  const pkcs8 = new Uint8Array(await subtle.exportKey("pkcs8", keys.privateKey));
   const crt = encodePem("CERTIFICATE", der);
   return {
     trustAnchorsPem: crt,
     issuerCrtPem: crt,
-    issuerKeyPem: encodePem("EC PRIVATE KEY", await pkcs8ToSec1(pkcs8)),
+    issuerKeyPem: encodePem("EC PRIVATE KEY", exportKey(keys.privateKey, "sec1")),
   };
 }
 
@@ -136,10 +141,9 @@ export async function generateWebhookCertificate(opts: {
     extKeyUsage: [Oid.serverAuth, Oid.clientAuth],
     dnsNames: [opts.host],
   });
-  const pkcs8 = new Uint8Array(await subtle.exportKey("pkcs8", keys.privateKey));
   const keyPem = rsa
-    ? encodePem("RSA PRIVATE KEY", pkcs8ToPkcs1(pkcs8))
-    : encodePem("PRIVATE KEY", ecPkcs8ToGo(pkcs8, new Uint8Array(await subtle.exportKey("raw", keys.publicKey))));
+    ? encodePem("RSA PRIVATE KEY", exportKey(keys.privateKey, "pkcs1"))
+    : encodePem("PRIVATE KEY", exportKey(keys.privateKey, "pkcs8"));
   return { crtPem: encodePem("CERTIFICATE", der), keyPem };
 }
 

@@ -254,7 +254,7 @@ export async function loadIssuerCredentials(input: {
   }
   let matches: boolean;
   try {
-    matches = await keyMatchesPublicKey(key, issuer.publicKey);
+    matches = keyMatchesPublicKey(key, issuer.publicKey);
   } catch (e) {
     if (e instanceof KeyError) throw keyError(l.key, e);
     throw e;
@@ -302,7 +302,7 @@ export async function loadIssuerCredentials(input: {
   return {
     trustAnchorsPem: input.trustAnchorsPem,
     issuerCrtPem: certificateToPem(issuer),
-    issuerKeyPem: await ecPrivateKeyPem(key),
+    issuerKeyPem: ecPrivateKeyPem(key),
     issuer,
     anchors,
   };

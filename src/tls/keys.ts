@@ -1,21 +1,24 @@
 /**
- * Private keys: reading the three PEM forms Linkerd accepts (SEC 1
- * `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY`, PKCS#8 `PRIVATE KEY`) and
- * writing SEC 1 and PKCS#1 from WebCrypto's PKCS#8 exports.
+ * Private keys in the three PEM forms Linkerd accepts (SEC 1 `EC PRIVATE KEY`, PKCS#1
+ * `RSA PRIVATE KEY`, PKCS#8 `PRIVATE KEY`), and the key encodings `mesh install` writes.
+ *
+ * RSA keys are read by Node (OpenSSL). EC keys are not handed to Node's `createPrivateKey`
+ * unchecked: OpenSSL takes any scalar, even zero, one beyond the curve order or longer than the
+ * curve (and Node 20 then aborts the whole process in `asymmetricKeyDetails` or a JWK export),
+ * and trusts the public key stored with it, where Go (Linkerd) refuses such scalars and derives
+ * the public key from the scalar. So a small reader takes the scalar, curve and stored point
+ * out of the DER, and Node's ECDH checks the scalar and derives the point.
  */
-import { webcrypto } from "node:crypto";
+import { createECDH, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import {
   DerError,
   Tag,
-  bigintToBytes,
   bitString,
-  bytesToBigint,
   children,
   context,
   decode,
   explicit,
   integer,
-  nul,
   octets,
   oid,
   readBitString,
@@ -28,8 +31,6 @@ import {
 import { Oid, curveByOid, curveOid, type CurveName } from "./oids.js";
 import type { PublicKeyInfo } from "./certificate.js";
 import { decodePem, encodePem, pemTypeForMessage } from "./pem.js";
-
-const subtle = webcrypto.subtle;
 
 export type PrivateKey =
   | {
@@ -47,10 +48,8 @@ export type PrivateKey =
   | {
       kind: "RSA";
       format: "RSA PRIVATE KEY" | "PRIVATE KEY";
-      /** PKCS#1 RSAPrivateKey DER. */
-      pkcs1: Uint8Array;
-      modulus: bigint;
-      exponent: bigint;
+      /** Node's key (OpenSSL parsed it). */
+      key: KeyObject;
       bits: number;
     };
 
@@ -80,7 +79,7 @@ export function decodePrivateKey(text: string): PrivateKey {
       case "EC PRIVATE KEY":
         return { ...parseSec1(block.bytes), format: "EC PRIVATE KEY" };
       case "RSA PRIVATE KEY":
-        return { ...parsePkcs1(block.bytes), format: "RSA PRIVATE KEY" };
+        return { ...parseRsa(block.bytes, "pkcs1"), format: "RSA PRIVATE KEY" };
       case "PRIVATE KEY":
         return parsePkcs8(block.bytes);
       default:
@@ -103,28 +102,28 @@ function parseSec1(der: Uint8Array, outerCurve?: string): Omit<Extract<PrivateKe
   const curveId = outerCurve ?? (params ? readOid(children(params)[0], "named curve") : undefined);
   const curve = curveId ? curveByOid[curveId] : undefined;
   if (!curve) throw new KeyError("unsupported-curve", `x509: unknown elliptic curve${curveId ? ` ${curveId}` : ""}`);
+  // Go pads a short scalar and refuses a long one (leading zeros aside).
   const size = Math.ceil(curve.bits / 8);
-  let i = 0;
-  while (i < scalar.length - size && scalar[i] === 0) i++;
-  const trimmed = scalar.subarray(i);
+  const start = scalar.findIndex((b) => b !== 0);
+  const trimmed = start < 0 ? new Uint8Array() : scalar.subarray(start);
   if (trimmed.length > size) throw new DerError("invalid elliptic curve private key length");
-  const d = bigintToBytes(bytesToBigint(trimmed), size);
-  if (bytesToBigint(d) === 0n) throw new DerError("invalid elliptic curve private key value");
+  if (trimmed.length === 0) throw new DerError("invalid elliptic curve private key value");
+  const d = new Uint8Array(size);
+  d.set(trimmed, size - trimmed.length);
   const pub = fields.find((f) => f.tag === context(1));
   const embeddedPoint = pub ? readBitString(children(pub)[0]).bytes : undefined;
   return { kind: "ECDSA", curve: curve.name, bits: curve.bits, d, ...(embeddedPoint ? { embeddedPoint } : {}) };
 }
 
-function parsePkcs1(der: Uint8Array): Omit<Extract<PrivateKey, { kind: "RSA" }>, "format"> {
-  const fields = sequence(decode(der), "RSA private key");
-  const version = readInteger(fields[0], "RSA private key version");
-  if (version !== 0n && version !== 1n) throw new DerError(`unsupported RSA private key version ${version}`);
-  if (fields.length < 9) throw new DerError("RSA private key: missing fields");
-  const modulus = readInteger(fields[1], "RSA modulus");
-  const exponent = readInteger(fields[2], "RSA public exponent");
-  for (let k = 3; k < 9; k++) readInteger(fields[k], "RSA private key field");
-  if (modulus <= 0n || exponent <= 0n) throw new DerError("RSA key values must be positive");
-  return { kind: "RSA", pkcs1: der, modulus, exponent, bits: modulus.toString(2).length };
+/** An RSA key, parsed by OpenSSL. */
+function parseRsa(der: Uint8Array, type: "pkcs1" | "pkcs8"): Omit<Extract<PrivateKey, { kind: "RSA" }>, "format"> {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: Buffer.from(der), format: "der", type });
+  } catch {
+    throw new DerError("not a valid RSA private key");
+  }
+  return { kind: "RSA", key, bits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
 }
 
 function parsePkcs8(der: Uint8Array): PrivateKey {
@@ -132,13 +131,12 @@ function parsePkcs8(der: Uint8Array): PrivateKey {
   readInteger(fields[0], "PKCS#8 version");
   const [algId, params] = sequence(fields[1], "PKCS#8 algorithm");
   const alg = readOid(algId, "PKCS#8 algorithm");
-  const inner = readOctets(fields[2], "PKCS#8 private key");
   if (alg === Oid.ecPublicKey) {
     const curveId = params?.tag === Tag.Oid ? readOid(params, "named curve") : undefined;
     if (!curveId) throw new KeyError("unsupported-curve", "x509: unknown elliptic curve");
-    return { ...parseSec1(inner, curveId), format: "PRIVATE KEY" };
+    return { ...parseSec1(readOctets(fields[2], "PKCS#8 private key"), curveId), format: "PRIVATE KEY" };
   }
-  if (alg === Oid.rsaEncryption) return { ...parsePkcs1(inner), format: "PRIVATE KEY" };
+  if (alg === Oid.rsaEncryption) return { ...parseRsa(der, "pkcs8"), format: "PRIVATE KEY" };
   const name = alg === Oid.ed25519 ? "ed25519.PrivateKey" : alg;
   throw new KeyError(
     "unsupported-pkcs8",
@@ -146,41 +144,42 @@ function parsePkcs8(der: Uint8Array): PrivateKey {
   );
 }
 
-/** Minimal PKCS#8 wrapping of an EC scalar (no public key: the importer derives it). */
+/** Minimal PKCS#8 wrapping of an EC scalar (no public key). */
 function ecPkcs8(curve: CurveName, d: Uint8Array): Uint8Array {
-  return seq(
-    integer(0),
-    seq(oid(Oid.ecPublicKey), oid(curveOid(curve))),
-    octets(seq(integer(1), octets(d))),
-  );
+  return seq(integer(0), seq(oid(Oid.ecPublicKey), oid(curveOid(curve))), octets(seq(integer(1), octets(d))));
 }
 
-/** PKCS#8 DER of a key, for WebCrypto's importKey (EC keys without the public point). */
+/** PKCS#8 DER of a key (EC keys without the public point). */
 export function privateKeyToPkcs8(key: PrivateKey): Uint8Array {
   if (key.kind === "ECDSA") return ecPkcs8(key.curve, key.d);
-  return seq(integer(0), seq(oid(Oid.rsaEncryption), nul()), octets(key.pkcs1));
+  return new Uint8Array(key.key.export({ type: "pkcs8", format: "der" }));
 }
+
+const ecdhCurve: Record<CurveName, string> = { "P-224": "secp224r1", "P-256": "prime256v1", "P-384": "secp384r1", "P-521": "secp521r1" };
 
 /**
  * The uncompressed public point (0x04 ‖ X ‖ Y) of an EC private key, derived
  * from the scalar as Go does (an embedded public key is not trusted).
- * Throws `KeyError` for curves WebCrypto cannot use (P-224) or invalid scalars.
+ * Throws `KeyError` for P-224 (which Linkerd's TLS stacks cannot use) and for a
+ * scalar that is not below the curve order.
  */
-export async function ecPublicPoint(key: Extract<PrivateKey, { kind: "ECDSA" }>): Promise<Uint8Array> {
+export function ecPublicPoint(key: Extract<PrivateKey, { kind: "ECDSA" }>): Uint8Array {
   if (key.curve === "P-224") throw new KeyError("unsupported-curve", "the P-224 curve is not supported");
-  let jwk: webcrypto.JsonWebKey;
+  const ecdh = createECDH(ecdhCurve[key.curve]);
   try {
-    const k = await subtle.importKey("pkcs8", ecPkcs8(key.curve, key.d), { name: "ECDSA", namedCurve: key.curve }, true, [
-      "sign",
-    ]);
-    jwk = await subtle.exportKey("jwk", k);
-  } catch (e) {
-    throw new KeyError("malformed", `invalid EC private key: ${(e as Error).message}`);
+    ecdh.setPrivateKey(key.d);
+  } catch {
+    throw new KeyError("malformed", "x509: invalid elliptic curve private key value"); // Go's words: not below the order
   }
-  const size = Math.ceil(key.bits / 8);
-  const x = bigintToBytes(bytesToBigint(Buffer.from(jwk.x!, "base64url")), size);
-  const y = bigintToBytes(bytesToBigint(Buffer.from(jwk.y!, "base64url")), size);
-  return Uint8Array.of(0x04, ...x, ...y);
+  return new Uint8Array(ecdh.getPublicKey());
+}
+
+/** The public key of an EC private key as Node's KeyObject (point derived from the scalar). */
+function ecPublicKey(key: Extract<PrivateKey, { kind: "ECDSA" }>): KeyObject {
+  const point = ecPublicPoint(key);
+  const size = (point.length - 1) / 2;
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64url");
+  return createPublicKey({ key: { kty: "EC", crv: key.curve, x: b64(point.subarray(1, 1 + size)), y: b64(point.subarray(1 + size)) }, format: "jwk" });
 }
 
 /**
@@ -192,64 +191,32 @@ export function encodeSec1(curve: CurveName, d: Uint8Array, point: Uint8Array): 
 }
 
 /** `EC PRIVATE KEY` PEM of an EC key (public point derived from the scalar). */
-export async function ecPrivateKeyPem(key: Extract<PrivateKey, { kind: "ECDSA" }>): Promise<string> {
-  return encodePem("EC PRIVATE KEY", encodeSec1(key.curve, key.d, await ecPublicPoint(key)));
+export function ecPrivateKeyPem(key: Extract<PrivateKey, { kind: "ECDSA" }>): string {
+  return encodePem("EC PRIVATE KEY", encodeSec1(key.curve, key.d, ecPublicPoint(key)));
 }
 
-/** Converts a WebCrypto PKCS#8 export of an EC key to SEC 1 DER. */
-export async function pkcs8ToSec1(pkcs8: Uint8Array): Promise<Uint8Array> {
-  const key = parsePkcs8(pkcs8);
-  if (key.kind !== "ECDSA") throw new KeyError("malformed", "not an EC private key");
-  return encodeSec1(key.curve, key.d, await ecPublicPoint(key));
-}
+const exportAs = (pkcs8: Uint8Array, type: "sec1" | "pkcs1"): Uint8Array =>
+  new Uint8Array(createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" }).export({ type, format: "der" }));
 
-/**
- * PKCS#8 DER of an EC key exactly as Go's `x509.MarshalPKCS8PrivateKey` writes it: version 0,
- * algorithm id-ecPublicKey with the named curve, and inside the SEC 1 structure without its
- * own curve parameters but with the public point (RFC 5915 §2, RFC 5958).
- */
-export function encodeEcPkcs8(curve: CurveName, d: Uint8Array, point: Uint8Array): Uint8Array {
-  return seq(
-    integer(0),
-    seq(oid(Oid.ecPublicKey), oid(curveOid(curve))),
-    octets(seq(integer(1), octets(d), explicit(1, bitString(point)))),
-  );
-}
+/** SEC 1 DER (Go's `MarshalECPrivateKey` layout: OpenSSL writes the same) of a PKCS#8 EC key mesh made. */
+export const pkcs8ToSec1 = (pkcs8: Uint8Array): Uint8Array => exportAs(pkcs8, "sec1");
 
-/**
- * Re-encodes a WebCrypto PKCS#8 export of an EC key in Go's PKCS#8 layout (see
- * `encodeEcPkcs8`); `point` is the key's uncompressed public point (its "raw" export), so no
- * second key import is needed to derive it.
- */
-export function ecPkcs8ToGo(pkcs8: Uint8Array, point: Uint8Array): Uint8Array {
-  const key = parsePkcs8(pkcs8);
-  if (key.kind !== "ECDSA") throw new KeyError("malformed", "not an EC private key");
-  return encodeEcPkcs8(key.curve, key.d, point);
-}
-
-/** Converts a WebCrypto PKCS#8 export of an RSA key to PKCS#1 DER (the inner RSAPrivateKey). */
-export function pkcs8ToPkcs1(pkcs8: Uint8Array): Uint8Array {
-  const key = parsePkcs8(pkcs8);
-  if (key.kind !== "RSA") throw new KeyError("malformed", "not an RSA private key");
-  return key.pkcs1;
-}
+/** PKCS#1 DER (the inner RSAPrivateKey) of a PKCS#8 RSA key mesh made. */
+export const pkcs8ToPkcs1 = (pkcs8: Uint8Array): Uint8Array => exportAs(pkcs8, "pkcs1");
 
 /** The public point stored inside SEC 1 DER, if any (for tests and diagnostics). */
 export function sec1EmbeddedPoint(der: Uint8Array): Uint8Array | undefined {
-  const f = sequence(decode(der), "EC private key").find((n) => n.tag === context(1));
-  return f ? readBitString(children(f)[0]).bytes : undefined;
+  return parseSec1(der).embeddedPoint;
 }
 
 /**
- * Whether `key` is the private half of `publicKey` (same RSA modulus and
- * exponent, or same curve and point). Throws `KeyError` for an EC scalar that
- * is not a valid private key.
+ * Whether `key` is the private half of `publicKey` (`KeyObject.equals` of the public keys; an EC
+ * key's is derived from its scalar). Throws `KeyError` for an EC scalar that is not a valid
+ * private key.
  */
-export async function keyMatchesPublicKey(key: PrivateKey, publicKey: PublicKeyInfo): Promise<boolean> {
-  if (key.kind === "RSA") {
-    return publicKey.algorithm === "RSA" && publicKey.modulus === key.modulus && publicKey.exponent === key.exponent;
-  }
-  if (publicKey.algorithm !== "ECDSA" || publicKey.curve !== key.curve || !publicKey.point) return false;
-  const point = await ecPublicPoint(key);
-  return point.length === publicKey.point.length && point.every((b, i) => b === publicKey.point![i]);
+export function keyMatchesPublicKey(key: PrivateKey, publicKey: PublicKeyInfo): boolean {
+  if (!publicKey.key) return false;
+  if (key.kind === "RSA") return publicKey.algorithm === "RSA" && createPublicKey(key.key).equals(publicKey.key);
+  if (publicKey.algorithm !== "ECDSA" || publicKey.curve !== key.curve) return false;
+  return ecPublicKey(key).equals(publicKey.key);
 }

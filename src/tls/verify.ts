@@ -134,11 +134,16 @@ function alreadyInChain(candidate: Certificate, chain: readonly Certificate[]): 
   return chain.some(
     (c) =>
       bytesEqual(c.rawSubject, candidate.rawSubject) &&
-      bytesEqual(c.publicKey.spki, candidate.publicKey.spki) &&
+      samePublicKey(c, candidate) &&
       (c.rawSan === undefined && candidate.rawSan === undefined
         ? true
         : c.rawSan !== undefined && candidate.rawSan !== undefined && bytesEqual(c.rawSan, candidate.rawSan)),
   );
+}
+
+function samePublicKey(a: Certificate, b: Certificate): boolean {
+  const [x, y] = [a.publicKey.key, b.publicKey.key];
+  return x && y ? x.equals(y) : x === y && a.publicKey.oid === b.publicKey.oid;
 }
 
 /** Go's CheckSignatureFrom: the parent must be allowed to sign certificates, then the signature must verify. */
@@ -148,7 +153,7 @@ export async function checkSignatureFrom(child: Certificate, parent: Certificate
   }
   if (parent.keyUsage !== 0 && (parent.keyUsage & KeyUsage.certSign) === 0) return CONSTRAINT_VIOLATION;
   if (parent.publicKey.algorithm === "unknown") return "x509: cannot verify signature: algorithm unimplemented";
-  return checkSignature(child.signatureAlgorithm, child.rawTbs, child.signature, parent.publicKey);
+  return checkSignature(child, parent);
 }
 
 async function buildChains(

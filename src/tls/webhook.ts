@@ -102,7 +102,7 @@ async function policyControllerKey(label: string, text: string): Promise<Private
   if (!key.embeddedPoint) throw new MeshError(`${label} does not carry its public key, which the policy controller requires of EC keys`, TO_PKCS8);
   let derived: Uint8Array;
   try {
-    derived = await ecPublicPoint(key);
+    derived = ecPublicPoint(key);
   } catch (e) {
     if (e instanceof KeyError) throw keyProblem(label, e);
     throw e;
@@ -139,7 +139,7 @@ export async function checkWebhookCredentials(input: WebhookCredentialsInput): P
   const key = input.server === "policy-controller" ? await policyControllerKey(keyLabel, input.keyPem.trim()) : decodeKey(keyLabel, input.keyPem.trim());
   let matches: boolean;
   try {
-    matches = await keyMatchesPublicKey(key, leaf.publicKey);
+    matches = keyMatchesPublicKey(key, leaf.publicKey);
   } catch (e) {
     if (e instanceof KeyError) throw keyProblem(keyLabel, e);
     throw e;

@@ -70,3 +70,27 @@ test("check golden: --pre on an empty cluster", async () => {
   const j = await runMesh(["check", "--pre", "--expected-version", "stable-2.14.10", "-o", "json"], { cluster: async () => api.cluster() });
   expectGolden("check/pre-ok.json", j.stdout);
 });
+
+// Independent of the goldens (which mesh wrote): the broken cluster's issuer expires within 60 days, by
+// openssl's reading of the fixture, so the JSON must hold exactly that warning, with Linkerd's wording and hint.
+test("check golden: the broken cluster's issuer warning agrees with openssl's NotAfter", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const out = spawnSync("openssl", ["x509", "-noout", "-enddate"], { input: certFixture("issuer-expiring-soon.crt"), encoding: "utf8" });
+  assert.equal(out.status, 0, out.stderr);
+  const notAfter = new Date(out.stdout.trim().replace(/^notAfter=/, ""));
+  const days = (notAfter.getTime() - Date.parse("2026-01-01T00:00:00Z")) / 86_400_000;
+  assert.ok(days > 0 && days < 60, `openssl: ${out.stdout}`);
+  const { objects, metrics } = brokenCluster();
+  const api = new FakeApi(objects, { gitVersion: "v1.20.2", metrics });
+  const r = await runMesh(["check", "--expected-version", "stable-2.14.11", "-o", "json"], { cluster: async () => api.cluster() });
+  const identity = (JSON.parse(r.stdout) as { categories: Array<{ categoryName: string; checks: Array<{ description: string; result: string; error?: string; hint?: string }> }> }).categories.find((c) => c.categoryName === "linkerd-identity")!;
+  const bad = identity.checks.filter((c) => c.result !== "success");
+  assert.deepEqual(bad, [
+    {
+      description: "issuer cert is valid for at least 60 days",
+      result: "warning",
+      error: `issuer certificate will expire on ${notAfter.toISOString().replace(".000Z", "Z")}`,
+      hint: "https://linkerd.io/2.14/checks/#l5d-identity-issuer-cert-not-expiring-soon",
+    },
+  ]);
+});
