@@ -82,13 +82,13 @@ export const COMMANDS: Record<string, { description: string; group?: boolean; lo
     description: "List the authorization policies that apply to a workload's pods",
     load: async () => (await import("./commands/authz.js")).authzCommand,
   },
-  completion: {
-    description: "Print the script that makes bash, zsh or fish complete mesh's commands, flags and cluster names",
-    load: async () => (await import("./commands/completion.js")).completionCommand,
-  },
   profile: {
     description: "Output a ServiceProfile for a service: a template, or the routes of an OpenAPI or protobuf definition",
     load: async () => (await import("./commands/profile.js")).profileCommand,
+  },
+  completion: {
+    description: "Print the script that makes bash, zsh or fish complete mesh's commands, flags and cluster names",
+    load: async () => (await import("./commands/completion.js")).completionCommand,
   },
 };
 
