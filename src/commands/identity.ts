@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import type { Deps } from "../deps.js";
 import { MeshError, UsageError } from "../errors.js";
 import { mapLimit } from "../concurrency.js";
-import { formatIdentityJson, formatIdentityPem, formatIdentityText, proxyPort, readProxyIdentity } from "../identity/identity.js";
+import { formatIdentityJson, formatIdentityPem, formatIdentityText, proxyAdminPort, readProxyIdentity } from "../identity/identity.js";
 import { clusterApi } from "../kube/cluster.js";
 import type { Pod } from "../kube/types.js";
 import { sanitize } from "../output/sanitize.js";
@@ -38,7 +38,7 @@ export const identityCommand = (deps: Deps) =>
     .addHelpText(
       "after",
       `
-For each meshed pod, mesh port-forwards to its proxy's inbound port (linkerd-proxy, 4143; RBAC:
+For each meshed pod, mesh port-forwards to its proxy's admin port (linkerd-admin, 4191; RBAC:
 create pods/portforward), makes a TLS handshake with the pod's identity as the server name and
 shows the certificate the proxy presents, checked against the trust anchors in its environment.
 -o pem prints each presented chain, leaf first; -o json every field of every certificate.
@@ -71,8 +71,8 @@ Examples:
             pods.push(pod);
           }
         } else {
-          // Like linkerd, pods without a proxy are left out; finished pods run no proxy either.
-          pods = (await cluster.listPods(namespace, opts.selector)).filter((p) => proxyPort(p) && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
+          // Pods without a proxy admin port are left out (linkerd stops at the first); finished pods run no proxy either.
+          pods = (await cluster.listPods(namespace, opts.selector)).filter((p) => proxyAdminPort(p) && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
           if (pods.length === 0) throw new MeshError(`no meshed pods in namespace ${namespace}${opts.selector ? ` match ${sanitize(opts.selector, 200)}` : ""}`, "mesh pods with `mesh inject`, or pick another namespace (-n)");
         }
         pods.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));

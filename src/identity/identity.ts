@@ -1,8 +1,11 @@
 /**
  * `mesh identity`: the certificate chain each proxy presents. As `linkerd identity` does, mesh
- * port-forwards to the proxy and makes a TLS handshake with the pod's identity as server name,
- * verifying against the trust anchors in the proxy's environment; the chain is reported either way
- * (with why it did not verify), parsed with Node's X509Certificate and mesh's DER reader.
+ * port-forwards to the proxy's admin port (the `linkerd-admin` port of the `linkerd-proxy`
+ * container), which answers plain HTTP (/metrics, /ready) and TLS alike, and makes a TLS handshake
+ * there with the pod's identity as server name. Like linkerd it accepts whatever chain the proxy
+ * presents; unlike linkerd it then checks that chain against the trust anchors in the proxy's
+ * environment and reports the result (with why it did not verify). Certificates are parsed with
+ * Node's X509Certificate and mesh's DER reader.
  */
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from "node:tls";
 import { X509Certificate } from "node:crypto";
@@ -14,9 +17,9 @@ import { sanitize } from "../output/sanitize.js";
 import { parseCertificate } from "../tls/certificate.js";
 import { decode, readBitString, sequence } from "../tls/der.js";
 
-/** The proxy's inbound port, where it terminates mTLS with its own identity. */
-export const PROXY_INBOUND_PORT = 4143;
-export const PROXY_PORT_NAME = "linkerd-proxy";
+/** The proxy's container, and the name of its admin port (linkerd's k8s.ProxyContainerName and k8s.ProxyAdminPortName). */
+export const PROXY_CONTAINER = "linkerd-proxy";
+export const PROXY_ADMIN_PORT_NAME = "linkerd-admin";
 
 export interface CertificateInfo {
   version: number;
@@ -52,12 +55,13 @@ export interface PodIdentity {
   error?: string;
 }
 
-const env = (pod: Pod, name: string) => pod.spec.containers.find((c) => c.name === PROXY_PORT_NAME)?.env?.find((e) => e.name === name)?.value;
+const env = (pod: Pod, name: string) => pod.spec.containers.find((c) => c.name === PROXY_CONTAINER)?.env?.find((e) => e.name === name)?.value;
 
-/** The container and port of the proxy's inbound listener (the port named linkerd-proxy; 4143 on a container named linkerd-proxy without one). */
-export function proxyPort(pod: Pod): { container: string; port: number } | undefined {
-  for (const c of pod.spec.containers) for (const p of c.ports ?? []) if (p.name === PROXY_PORT_NAME) return { container: c.name, port: p.containerPort };
-  return pod.spec.containers.some((c) => c.name === PROXY_PORT_NAME) ? { container: PROXY_PORT_NAME, port: PROXY_INBOUND_PORT } : undefined;
+/** The proxy's admin port: the port named linkerd-admin on the linkerd-proxy container, found by name only (as linkerd does). */
+export function proxyAdminPort(pod: Pod): { container: string; port: number } | undefined {
+  const proxy = pod.spec.containers.find((c) => c.name === PROXY_CONTAINER);
+  const port = proxy?.ports?.find((p) => p.name === PROXY_ADMIN_PORT_NAME);
+  return port ? { container: PROXY_CONTAINER, port: port.containerPort } : undefined;
 }
 
 /** `<sa>.<ns>.serviceaccount.identity.<_l5d_ns>.<_l5d_trustdomain>`, from the proxy's environment as linkerd builds it. */
@@ -112,13 +116,13 @@ export interface ReadOptions {
   timeoutMs: number;
 }
 
-/** Port-forwards to the pod's proxy and reads the chain it presents for its identity. Failures go in `error`, never thrown. */
+/** Port-forwards to the pod's proxy admin port and reads the chain it presents for its identity. Failures go in `error`, never thrown. */
 export async function readProxyIdentity(cluster: ClusterApi, pod: Pod, o: ReadOptions): Promise<PodIdentity> {
   const namespace = pod.metadata.namespace ?? "";
   const base: PodIdentity = { namespace, pod: pod.metadata.name, verified: false, certificates: [] };
   if (pod.status?.phase !== "Running") return { ...base, error: `pod not running: ${sanitize(pod.metadata.name, 253)}` };
-  const target = proxyPort(pod);
-  if (!target) return { ...base, error: `pod ${sanitize(pod.metadata.name, 253)} has no ${PROXY_PORT_NAME} container: is it meshed?` };
+  const target = proxyAdminPort(pod);
+  if (!target) return { ...base, error: `pod ${sanitize(pod.metadata.name, 253)} has no ${PROXY_ADMIN_PORT_NAME} port in a ${PROXY_CONTAINER} container: is it meshed?` };
   const identity = expectedIdentity(pod);
   const anchors = env(pod, "LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS");
   const result: PodIdentity = { ...base, container: target.container, identity };
@@ -129,10 +133,14 @@ export async function readProxyIdentity(cluster: ClusterApi, pod: Pod, o: ReadOp
       const pf = await openPortForward(cluster, namespace, pod.metadata.name, { timeoutMs: o.timeoutMs });
       close = () => pf.close();
       const conn = await pf.dial(target.port);
+      // As linkerd, any chain is accepted (this is a diagnostic, for proxies whose issuer may not
+      // match their trust anchors); whether it verifies is reported below instead.
       const sock = tlsConnect({ socket: conn, servername: identity, ca: anchors, rejectUnauthorized: false });
       await new Promise<void>((resolve, reject) => {
+        // When the kubelet could not connect, its own words (the TLS socket's error would only repeat them).
+        conn.once("error", reject);
         sock.once("secureConnect", resolve);
-        sock.once("error", reject);
+        sock.once("error", (e: Error) => reject(conn.errored ?? new MeshError(`no TLS handshake on the proxy's admin port ${target.port}: ${e.message}`)));
       });
       const chain = peerChain(sock);
       const nameError = identity ? checkServerIdentity(identity, sock.getPeerCertificate()) : new Error("the pod's proxy environment names no identity");

@@ -26,7 +26,7 @@
  *                                            (from the current whole second), restartCount becomes n
  *
  * A running proxy whose control plane has an identity issuer secret gets a leaf certificate for its
- * identity signed by that issuer (proxy-identity.ts), presented on <pod IP>:4143.
+ * identity signed by that issuer (proxy-identity.ts), presented to TLS clients of <pod IP>:4191.
  *
  * A pod is meshed if it has a container named `linkerd-proxy`. Its access log
  * format comes from that container's env LINKERD2_PROXY_ACCESS_LOG, else the

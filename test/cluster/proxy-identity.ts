@@ -5,7 +5,7 @@
  * the kubelet stand-in signs a leaf certificate for the pod's identity with it, as Linkerd's
  * identity controller does for a real proxy: ECDSA P-256, CN and DNS SAN
  * `<sa>.<ns>.serviceaccount.identity.<cp ns>.<trust domain>`, valid 24 h, serverAuth+clientAuth.
- * The stand-in server presents it with the issuer on <pod IP>:4143.
+ * The stand-in server presents it with the issuer to TLS clients of the admin port, <pod IP>:4191.
  */
 import { createPrivateKey, randomBytes, webcrypto } from "node:crypto";
 import { buildCertificate } from "../../src/tls/build.js";

@@ -28,7 +28,7 @@ export interface StandinPod {
   containers: StandinContainer[];
   /** Add the pod IP inside the namespace (false for host-network pods). */
   ownIp: boolean;
-  /** The proxy's certificate (leaf then issuer) and key, presented on <pod IP>:4143; none without an issuer. */
+  /** The proxy's certificate (leaf then issuer) and key, presented to TLS clients of the admin port <pod IP>:4191; none without an issuer. */
   identity?: { certChainPem: string; keyPem: string };
 }
 

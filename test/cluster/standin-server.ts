@@ -3,21 +3,22 @@
  * `ip netns exec`). It serves:
  *  - for every meshed pod, a linkerd2-proxy admin stand-in on <pod IP>:4191
  *    (`/metrics`, `/ready`, `/live`, `/env.json`; spec C1), whose metrics come
- *    from the pod's traffic model (traffic-model.ts, exposition.ts);
+ *    from the pod's traffic model (traffic-model.ts, exposition.ts). As the real proxy's admin
+ *    server, it looks at each connection's first byte: a TLS ClientHello (0x16) gets a handshake
+ *    presenting the pod's identity certificate and its issuer (`mesh identity` reads them; HTTP
+ *    then runs inside the TLS), anything else is plain HTTP;
  *  - the kubelet's log endpoint (HTTPS on <node IP>:<kubelet port>,
  *    `/containerLogs/NS/POD/CONTAINER`) with the proxy's access log (access-log.ts);
  *  - the kubelet's port-forward endpoint on the same port (`/portForward/NS/POD`, SPDY/3.1,
- *    portforward-server.ts), joined to <pod IP>:<port> inside the namespace;
- *  - for every meshed pod given an identity certificate, TLS on <pod IP>:4143 (the proxy's
- *    inbound port) presenting that certificate and its issuer (`mesh identity` reads them).
+ *    portforward-server.ts), joined to <pod IP>:<port> inside the namespace.
  * The kubelet stand-in tells it about pods over stdin (standin-protocol.ts).
  *
  * Usage: standin-server.ts --node-ip IP --kubelet-port PORT --cert FILE --key FILE --client-ip IP
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
-import { createServer as createTlsListener, type Server as TlsServer } from "node:tls";
-import type { Socket } from "node:net";
+import { createSecureContext, TLSSocket, type SecureContext } from "node:tls";
+import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Duplex } from "node:stream";
@@ -43,12 +44,20 @@ const { values: args } = parseArgs({
 const nodeIp = args["node-ip"]!;
 const clientIp = args["client-ip"]!;
 
+/** The proxy's admin server on <pod IP>:4191: one TCP listener handing each connection, plain or inside TLS, to one HTTP server. */
+interface Admin {
+  listener: NetServer;
+  http: Server;
+  /** Accepted TCP connections, dropped when the proxy restarts or goes. */
+  sockets: Set<Socket>;
+}
+
 interface Entry {
   pod: StandinPod;
   model: TrafficModel;
-  admin?: Server;
-  /** TLS on <pod IP>:4143 with the pod's identity certificate. */
-  inbound?: TlsServer;
+  admin?: Admin;
+  /** The pod's identity certificate and key, for TLS on the admin port; none without an issuer. */
+  tls?: { certChainPem: string; context: SecureContext };
   stats: AdminTraffic;
 }
 
@@ -70,44 +79,30 @@ async function upsert(pod: StandinPod): Promise<void> {
     pod,
     model,
     admin: prev?.admin,
-    inbound: prev?.inbound,
+    tls: tlsOf(pod, prev?.tls),
     stats: prev && !restarted ? prev.stats : { responses: {}, accepted: 0, open: 0, bytesRead: 0, bytesWritten: 0 },
   };
-  if (restarted) prev.admin?.closeAllConnections();
+  if (restarted) for (const sock of prev.admin?.sockets ?? []) sock.destroy();
   pods.set(pod.uid, entry);
   byName.set(`${pod.info.namespace}/${pod.info.name}`, pod.uid);
   if (pod.proxy && !entry.admin) entry.admin = await listenAdmin(entry);
   if (!pod.proxy && entry.admin) {
-    await closeServer(entry.admin);
+    await closeAdmin(entry.admin);
     entry.admin = undefined;
-  }
-  const identity = pod.proxy ? pod.identity : undefined;
-  if (identity && entry.inbound) entry.inbound.setSecureContext({ cert: identity.certChainPem, key: identity.keyPem });
-  else if (identity) entry.inbound = await listenInbound(pod.info.ip, identity).catch((e: Error) => void log(`inbound TLS of ${pod.info.namespace}/${pod.info.name}: ${e.message}`));
-  else if (entry.inbound) {
-    await closeServer(entry.inbound);
-    entry.inbound = undefined;
   }
 }
 
-/** The proxy's inbound port: a TLS handshake presenting the pod's identity certificate, then nothing (the connection idles until the client goes). */
-function listenInbound(ip: string, identity: { certChainPem: string; keyPem: string }): Promise<TlsServer> {
-  const server = createTlsListener({ cert: identity.certChainPem, key: identity.keyPem }, (sock) => {
-    sock.setTimeout(30_000, () => sock.destroy());
-    sock.on("error", () => undefined);
-    sock.resume();
-  });
-  const open = new Set<Socket>();
-  server.on("connection", (sock: Socket) => {
-    open.add(sock);
-    sock.on("close", () => open.delete(sock));
-  });
-  server.on("tlsClientError", () => undefined);
-  inboundSockets.set(server, open);
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(4143, ip, () => resolve(server));
-  });
+/** The secure context of the pod's identity (the previous one while the certificate is the same). */
+function tlsOf(pod: StandinPod, prev: Entry["tls"]): Entry["tls"] {
+  const id = pod.proxy ? pod.identity : undefined;
+  if (!id) return undefined;
+  if (prev?.certChainPem === id.certChainPem) return prev;
+  try {
+    return { certChainPem: id.certChainPem, context: createSecureContext({ cert: id.certChainPem, key: id.keyPem }) };
+  } catch (e) {
+    log(`identity of ${pod.info.namespace}/${pod.info.name}: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 async function remove(uid: string): Promise<void> {
@@ -115,18 +110,14 @@ async function remove(uid: string): Promise<void> {
   if (!e) return;
   pods.delete(uid);
   byName.delete(`${e.pod.info.namespace}/${e.pod.info.name}`);
-  if (e.admin) await closeServer(e.admin);
-  if (e.inbound) await closeServer(e.inbound);
+  if (e.admin) await closeAdmin(e.admin);
   if (e.pod.ownIp) await run("ip", ["addr", "del", `${e.pod.info.ip}/32`, "dev", args.dev!], { allowFail: true });
 }
 
-const inboundSockets = new WeakMap<TlsServer, Set<Socket>>();
-
-function closeServer(s: Server | TlsServer): Promise<void> {
+function closeAdmin(a: Admin): Promise<void> {
   return new Promise((resolve) => {
-    s.close(() => resolve());
-    if ("closeAllConnections" in s) s.closeAllConnections();
-    else for (const sock of inboundSockets.get(s) ?? []) sock.destroy();
+    a.listener.close(() => resolve());
+    for (const sock of a.sockets) sock.destroy();
   });
 }
 
@@ -138,11 +129,14 @@ function flowsOf(e: Entry) {
   });
 }
 
-function listenAdmin(first: Entry): Promise<Server> {
+/** A TLS ClientHello starts with a handshake record (content type 22). */
+const TLS_HANDSHAKE = 0x16;
+
+function listenAdmin(first: Entry): Promise<Admin> {
   // Every upsert replaces the pod's Entry (new model, annotations, start time): use the current one.
   const uid = first.pod.uid;
   const current = () => pods.get(uid) ?? first;
-  const server = createServer((req, res) => {
+  const http = createServer((req, res) => {
     const e = current();
     const stats = e.stats;
     res.on("finish", () => {
@@ -152,15 +146,42 @@ function listenAdmin(first: Entry): Promise<Server> {
     });
     handleAdmin(e, req, res);
   });
-  server.on("connection", (sock) => {
+  const sockets = new Set<Socket>();
+  // Half-open, as an HTTP server is: a client may end its side right after its request.
+  const listener = createNetServer({ allowHalfOpen: true }, (sock) => {
     const stats = current().stats;
     stats.accepted++;
     stats.open++;
-    sock.on("close", () => stats.open--);
+    sockets.add(sock);
+    sock.on("close", () => {
+      stats.open--;
+      sockets.delete(sock);
+    });
+    sock.on("error", () => undefined);
+    sock.setTimeout(30_000, () => sock.destroy()); // until the client says something
+    // Protocol detection, as the proxy does on its admin port: the first bytes decide, and are
+    // put back for whoever reads the connection next.
+    sock.once("data", (head: Buffer) => {
+      sock.setTimeout(0);
+      sock.pause();
+      sock.unshift(head);
+      if (head[0] !== TLS_HANDSHAKE) {
+        http.emit("connection", sock);
+        sock.resume();
+        return;
+      }
+      const tls = current().tls;
+      // No identity yet (no issuer): a real proxy would not be serving; the handshake fails.
+      if (!tls) return void sock.destroy();
+      // The TLS socket takes the buffered bytes and the connection over (resuming `sock` would steal them).
+      const secure = new TLSSocket(sock, { isServer: true, secureContext: tls.context });
+      secure.on("error", () => sock.destroy());
+      http.emit("connection", secure);
+    });
   });
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(4191, first.pod.info.ip, () => resolve(server));
+    listener.once("error", reject);
+    listener.listen(4191, first.pod.info.ip, () => resolve({ listener, http, sockets }));
   });
 }
 
@@ -175,7 +196,7 @@ function isLoopback(req: IncomingMessage): boolean {
   return a.startsWith("127.") || a === "::1" || a === "::ffff:127.0.0.1";
 }
 
-/** Default inbound policies under which a plaintext request from off the pod is refused. */
+/** Default inbound policies under which a request from off the pod without a client identity (plaintext, or TLS, for which the stand-in asks no client certificate) is refused. */
 const DENIES_PLAINTEXT = new Set(["deny", "all-authenticated", "cluster-authenticated"]);
 
 function handleAdmin(e: Entry, req: IncomingMessage, res: ServerResponse): void {

@@ -1,12 +1,18 @@
 // mesh identity end to end: install a control plane (mesh install | kubectl apply), mesh a
 // Deployment (mesh inject --manual | kubectl apply), then read the certificates the proxies present
-// on 4143 through port-forward. The proxy stand-in's leaf is signed with the installed issuer; the
-// test checks it against the issuer certificate it reads itself from linkerd-identity-issuer.
+// on their admin port (linkerd-admin, 4191) through port-forward, as linkerd does. The proxy
+// stand-in's leaf is signed with the installed issuer; the test checks it against the issuer
+// certificate it reads itself from linkerd-identity-issuer. The last tests show the admin port
+// answering plain HTTP and HTTP inside TLS over one port-forward session, and mesh identity's
+// connection counted by the admin server.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
+import { request } from "node:http";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { fileURLToPath } from "node:url";
-import { connect } from "../../src/kube/cluster.js";
+import { connect, type ClusterApi } from "../../src/kube/cluster.js";
+import { forwardedGet, openPortForward, type PortForward } from "../../src/kube/portforward.js";
 import { installLinkerd, uninstallLinkerd } from "../checks/install-on-cluster.js";
 import { connectTestCluster, type Pod, type TestCluster } from "../helpers/cluster.js";
 import { pipeline } from "../helpers/pipeline.js";
@@ -40,8 +46,36 @@ before(async () => {
   const foreign = fileURLToPath(new URL("../fixtures/certs/foreign-ca.crt", import.meta.url));
   await pipeline(c, `mesh inject --manual -L ${cp} --identity-trust-anchors-file ${foreign} - | kubectl apply -n ${ns} -f -`, { stdin: deployment("stranger", 1) });
   await c.apply(deployment("plain", 1), ns);
+  // A proxy container (served by the stand-in on 4191) that declares no linkerd-admin port.
+  await c.apply(
+    `
+apiVersion: v1
+kind: Pod
+metadata: {name: unnamed, labels: {app: unnamed, linkerd.io/control-plane-ns: ${cp}}}
+spec:
+  containers:
+  - {name: app, image: example/unnamed:1}
+  - {name: linkerd-proxy, image: cr.l5d.io/linkerd/proxy:stable-2.14.10, ports: [{name: linkerd-proxy, containerPort: 4143}]}
+`,
+    ns,
+  );
+  // Admin ports that give no certificate: a proxy of a control plane without an issuer (it answers
+  // plain HTTP only), and a linkerd-admin port on which nothing listens.
+  const proxyPod = (name: string, controlPlane: string, adminPort: number) => `
+apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, labels: {app: broken, linkerd.io/control-plane-ns: ${controlPlane}}}
+spec:
+  containers:
+  - {name: app, image: example/${name}:1}
+  - {name: linkerd-proxy, image: cr.l5d.io/linkerd/proxy:stable-2.14.10, ports: [{name: linkerd-admin, containerPort: ${adminPort}}]}
+`;
+  await c.apply(proxyPod("no-issuer", "nowhere", 4191), ns);
+  await c.apply(proxyPod("closed-admin", cp, 4999), ns);
   pods = await c.waitForPods(ns, "app=web", { count: 2 });
   await c.waitForPods(ns, "app=plain", { count: 1 });
+  await c.waitForPods(ns, "app=unnamed", { count: 1 });
+  await c.waitForPods(ns, "app=broken", { count: 2 });
 });
 
 after(async () => {
@@ -98,11 +132,12 @@ test("text: linkerd's block per pod, the leaf's fields, verified against the pod
   assert.equal(pemBlocks(r.stdout).length, 2, "each pod's leaf, as linkerd prints it");
 });
 
-test("-l picks the meshed pods; -o json carries every certificate, with distinct leaves per pod", async () => {
-  const r = await mesh(["identity", "-n", ns, "-l", "app in (web,plain)", "-o", "json"]);
+test("-l picks the pods with a proxy admin port; -o json carries every certificate, with distinct leaves per pod", async () => {
+  const r = await mesh(["identity", "-n", ns, "-l", "app in (web,plain,unnamed)", "-o", "json"]);
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { pod: string; verified: boolean; identity: string; certificates: { subject: string; dnsNames: string[]; serialNumber: string; pem: string }[] }[];
-  assert.deepEqual(out.map((x) => x.pod), pods.map((p) => p.metadata.name).sort(), "the unmeshed pod is left out");
+  const out = JSON.parse(r.stdout) as { pod: string; container: string; verified: boolean; identity: string; certificates: { subject: string; dnsNames: string[]; serialNumber: string; pem: string }[] }[];
+  assert.deepEqual(out.map((x) => x.pod), pods.map((p) => p.metadata.name).sort(), "the unmeshed pod and the proxy without a linkerd-admin port are left out");
+  assert.deepEqual(out.map((x) => x.container), ["linkerd-proxy", "linkerd-proxy"]);
   const iss = await issuer();
   for (const x of out) {
     assert.equal(x.verified, true);
@@ -122,10 +157,105 @@ test("a proxy whose certificate its own trust anchors did not issue is shown, ma
   assert.equal(json[0]!.verified, false);
 });
 
-test("a pod without a proxy, named explicitly, is an error in its block and exit 1", async () => {
+test("a pod without a proxy, or whose proxy declares no linkerd-admin port, named explicitly, is an error in its block and exit 1", async () => {
   const [plain] = await c.waitForPods(ns, "app=plain", { count: 1 });
-  const r = await mesh(["identity", "-n", ns, plain!.metadata.name]);
+  const [unnamed] = await c.waitForPods(ns, "app=unnamed", { count: 1 });
+  const r = await mesh(["identity", "-n", ns, plain!.metadata.name, unnamed!.metadata.name, pods[0]!.metadata.name]);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, new RegExp(`POD ${plain!.metadata.name} \\(1 of 1\\)\\n\\n\\npod ${plain!.metadata.name} has no linkerd-proxy container: is it meshed\\?\\n`));
-  assert.match(r.stderr, /^error: could not read the certificate of 1 of 1 pod$/m);
+  const why = (name: string) => `pod ${name} has no linkerd-admin port in a linkerd-proxy container: is it meshed\\?`;
+  assert.match(r.stdout, new RegExp(`POD ${plain!.metadata.name} \\(\\d of 3\\)\\n\\n\\n${why(plain!.metadata.name)}\\n`));
+  assert.match(r.stdout, new RegExp(`POD ${unnamed!.metadata.name} \\(\\d of 3\\)\\n\\n\\n${why(unnamed!.metadata.name)}\\n`));
+  // The others are still read (linkerd stops at the first pod it cannot read).
+  assert.equal([...r.stdout.matchAll(/^Verified:  yes /gm)].length, 1);
+  assert.match(r.stderr, /^error: could not read the certificate of 2 of 3 pods$/m);
+});
+
+test("an admin port that gives no certificate is an error in the pod's block: no TLS there, or nothing listening", async () => {
+  const r = await mesh(["identity", "-n", ns, "no-issuer", "closed-admin"]);
+  assert.equal(r.code, 1);
+  // The kubelet's refusal, when its error stream is read before the data stream ends (mesh's port-forward client may see the end first).
+  assert.match(r.stdout, new RegExp(`POD closed-admin \\(1 of 2\\)\\n\\n\\n(port-forward to port 4999 of pod ${ns}/closed-admin failed: [^\\n]*ECONNREFUSED|no TLS handshake on the proxy's admin port 4999: )[^\\n]*\\n`));
+  assert.match(r.stdout, /POD no-issuer \(2 of 2\)\n\n\nno TLS handshake on the proxy's admin port 4191: [^\n]+\n/);
+  assert.match(r.stderr, /^error: could not read the certificate of 2 of 2 pods$/m);
+  // Plain HTTP still works on the admin port without a certificate.
+  assert.match(await c.proxyMetrics(ns, "no-issuer", "/ready"), /^ready\n$/);
+});
+
+/** One HTTP GET over a TLS connection to the admin port of an open port-forward session; the socket is kept for its certificate. */
+async function tlsGet(pf: PortForward, servername: string, path: string): Promise<{ status: number; body: string; sock: TLSSocket }> {
+  const conn = await pf.dial(4191);
+  const sock = tlsConnect({ socket: conn, servername, rejectUnauthorized: false });
+  await new Promise<void>((resolve, reject) => {
+    sock.once("secureConnect", resolve);
+    sock.once("error", reject);
+  });
+  return new Promise((resolve, reject) => {
+    const req = request({ createConnection: () => sock, path, headers: { Host: "localhost:4191", Connection: "close" } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, sock }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+test("the admin port answers plain HTTP and TLS with the pod's certificate, over one port-forward session", async () => {
+  const pod = pods[1]!;
+  const identity = `default.${ns}.serviceaccount.identity.${cp}.cluster.local`;
+  const startTime = (text: string) => /^process_start_time_seconds (\S+)$/m.exec(text)?.[1];
+  let cluster: ClusterApi | undefined;
+  let pf: PortForward | undefined;
+  try {
+    cluster = await connect({ kubeconfig: c.kubeconfig, linkerdNamespace: cp, verbose: false, color: false });
+    pf = await openPortForward(cluster, ns, pod.metadata.name, { timeoutMs: 15_000 });
+    // Plain /metrics: what viz and check scrape, unchanged.
+    const plain = await forwardedGet(pf, 4191, "/metrics", { timeoutMs: 15_000 });
+    assert.equal(plain.status, 200);
+    const plainText = plain.body.toString("utf8");
+    assert.ok(startTime(plainText));
+    // The same proxy, through the API server's pod proxy (plain HTTP, no port-forward).
+    assert.equal(startTime(await c.proxyMetrics(ns, pod.metadata.name)), startTime(plainText));
+    // TLS on the same port of the same session: the pod's leaf, issued by the installed issuer, then HTTP inside.
+    const ready = await tlsGet(pf, identity, "/ready");
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body, "ready\n");
+    const leaf = ready.sock.getPeerX509Certificate()!;
+    assert.equal(leaf.subject, `CN=${identity}`);
+    assert.ok(leaf.checkIssued(await issuer()));
+    const metrics = await tlsGet(pf, identity, "/metrics");
+    assert.equal(metrics.status, 200);
+    assert.equal(startTime(metrics.body), startTime(plainText), "the same proxy answered over TLS");
+    ready.sock.destroy();
+    metrics.sock.destroy();
+    // And plain HTTP again afterwards, on another connection of the session.
+    assert.equal((await forwardedGet(pf, 4191, "/ready", { timeoutMs: 15_000 })).body.toString("utf8"), "ready\n");
+  } finally {
+    pf?.close();
+    cluster?.close();
+  }
+});
+
+test("mesh identity connects to the admin port: the proxy counts its connection there", async () => {
+  const pod = pods[0]!;
+  const cluster = await connect({ kubeconfig: c.kubeconfig, linkerdNamespace: cp, verbose: false, color: false });
+  const pf = await openPortForward(cluster, ns, pod.metadata.name, { timeoutMs: 15_000 });
+  // Connections the admin server accepted; each GET over the port-forward is one more.
+  const opened = async () => {
+    const text = (await forwardedGet(pf, 4191, "/metrics", { timeoutMs: 15_000 })).body.toString("utf8");
+    return Number(/^tcp_open_total\{[^}]*target_port="4191"[^}]*\} (\d+)$/m.exec(text)?.[1]);
+  };
+  try {
+    const a = await opened();
+    const b = await opened();
+    assert.equal(b - a, 1, "one connection per GET");
+    const r = await mesh(["identity", "-n", ns, pod.metadata.name, "-o", "pem"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await opened()) - b, 2, "mesh identity's connection, then this GET's");
+  } finally {
+    pf.close();
+    cluster.close();
+  }
 });

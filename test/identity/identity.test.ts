@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { describeCertificate, expectedIdentity, formatIdentityJson, formatIdentityPem, formatIdentityText, proxyPort, type PodIdentity } from "../../src/identity/identity.js";
+import { describeCertificate, expectedIdentity, formatIdentityJson, formatIdentityPem, formatIdentityText, proxyAdminPort, readProxyIdentity, type PodIdentity } from "../../src/identity/identity.js";
 import { podNameOf } from "../../src/commands/identity.js";
+import type { ClusterApi } from "../../src/kube/cluster.js";
 import type { Pod } from "../../src/kube/types.js";
 import { certFixture } from "../fixtures/certs/fixtures.js";
 
@@ -25,11 +26,22 @@ test("the expected identity: the proxy's local name with the pod's account and n
   assert.equal(expectedIdentity(pod({})), undefined);
 });
 
-test("the proxy's inbound port: the port named linkerd-proxy, else 4143 on the linkerd-proxy container; none without a proxy", () => {
-  assert.deepEqual(proxyPort(pod({}, [{ name: "linkerd-admin", containerPort: 4191 }, { name: "linkerd-proxy", containerPort: 4243 }])), { container: "linkerd-proxy", port: 4243 });
-  assert.deepEqual(proxyPort(pod({})), { container: "linkerd-proxy", port: 4143 });
-  const plain = { metadata: { name: "p" }, spec: { containers: [{ name: "app", image: "x" }] } } as unknown as Pod;
-  assert.equal(proxyPort(plain), undefined);
+test("the proxy's admin port: the port named linkerd-admin, found by name on the linkerd-proxy container only", () => {
+  assert.deepEqual(proxyAdminPort(pod({}, [{ name: "linkerd-proxy", containerPort: 4143 }, { name: "linkerd-admin", containerPort: 4291 }])), { container: "linkerd-proxy", port: 4291 });
+  // No name, no port: 4191 is not assumed, and the inbound port is not a substitute.
+  assert.equal(proxyAdminPort(pod({})), undefined);
+  assert.equal(proxyAdminPort(pod({}, [{ name: "linkerd-proxy", containerPort: 4143 }])), undefined);
+  // A linkerd-admin port on another container is not the proxy's.
+  const elsewhere = { metadata: { name: "p" }, spec: { containers: [{ name: "app", image: "x", ports: [{ name: "linkerd-admin", containerPort: 4191 }] }] } } as unknown as Pod;
+  assert.equal(proxyAdminPort(elsewhere), undefined);
+});
+
+test("a pod whose proxy declares no linkerd-admin port is reported in one line, without touching the cluster", async () => {
+  const untouched = new Proxy({}, { get: () => assert.fail("the cluster was used") }) as ClusterApi;
+  const r = await readProxyIdentity(untouched, pod({}, [{ name: "linkerd-proxy", containerPort: 4143 }]), { timeoutMs: 1000 });
+  assert.equal(r.error, "pod web-1 has no linkerd-admin port in a linkerd-proxy container: is it meshed?");
+  assert.deepEqual(r.certificates, []);
+  assert.equal(r.verified, false);
 });
 
 test("pod arguments: NAME, po/NAME, pod/NAME, pods/NAME; anything else is a usage error", () => {
