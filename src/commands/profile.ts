@@ -1,5 +1,7 @@
 import { Command } from "commander";
-import { readFile } from "node:fs/promises";
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import { Socket } from "node:net";
 import type { Deps } from "../deps.js";
 import { MeshError, UsageError } from "../errors.js";
 import { sanitize } from "../output/sanitize.js";
@@ -16,30 +18,105 @@ export interface TopProfileOptions {
   ignoreCluster: boolean;
 }
 
+
 /** Specification files are read whole; this bounds what one may cost. */
 const MAX_SPEC_BYTES = 32 << 20;
 
+const tooLarge = (name: string) => new MeshError(`${sanitize(name, 200)}: larger than ${MAX_SPEC_BYTES >> 20} MiB`);
+
+/** At most MAX_SPEC_BYTES of a stream (stdin, a pipe, a regular file), decoded as UTF-8. */
+async function readBounded(stream: AsyncIterable<unknown>, name: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+    size += b.length;
+    if (size > MAX_SPEC_BYTES) throw tooLarge(name);
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function readFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EISDIR") return "it is a directory";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "ELOOP") return "too many levels of symbolic links";
+  if (code === "ENXIO") return "not a regular file or a pipe";
+  return sanitize((e as Error).message, 200);
+}
+
+/**
+ * The text of `path` (or stdin for `-`), bounded: a regular file or a pipe (`<(…)`), at most
+ * MAX_SPEC_BYTES. A directory, a device (/dev/zero would never end, a terminal never answer) or a
+ * socket is refused before it is opened; a FIFO is opened without waiting for a writer, and one
+ * that nothing writes to is an error instead of a wait that never ends.
+ */
 async function readSpec(path: string, deps: Deps): Promise<{ name: string; text: string }> {
   if (path === "-") {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of deps.io.stdin) {
-      const b = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
-      size += b.length;
-      if (size > MAX_SPEC_BYTES) throw new MeshError(`stdin: larger than ${MAX_SPEC_BYTES >> 20} MiB`);
-      chunks.push(b);
+    const fd = (deps.io.stdin as { fd?: unknown }).fd;
+    if (typeof fd === "number") {
+      let isDir = false;
+      try {
+        isDir = fstatSync(fd).isDirectory();
+      } catch {
+        // not a descriptor fstat understands: read it as usual
+      }
+      if (isDir) throw new MeshError("cannot read stdin: it is a directory", "pass the file's path instead");
     }
-    return { name: "stdin", text: Buffer.concat(chunks).toString("utf8") };
+    try {
+      return { name: "stdin", text: await readBounded(deps.io.stdin, "stdin") };
+    } catch (e) {
+      if (e instanceof MeshError) throw e;
+      throw new MeshError(`cannot read stdin: ${readFailure(e)}`);
+    }
   }
+  const shown = sanitize(path, 200);
   try {
-    const buf = await readFile(path);
-    if (buf.length > MAX_SPEC_BYTES) throw new MeshError(`${sanitize(path, 200)}: larger than ${MAX_SPEC_BYTES >> 20} MiB`);
-    return { name: path, text: buf.toString("utf8") };
+    const st = await stat(path);
+    if (st.isDirectory()) throw new MeshError(`cannot read ${shown}: it is a directory`);
+    if (st.isFile()) {
+      if (st.size > MAX_SPEC_BYTES) throw tooLarge(path);
+      // one byte past the bound, in case the file grew since stat
+      return { name: path, text: await readBounded(createReadStream(path, { start: 0, end: MAX_SPEC_BYTES }), path) };
+    }
+    if (!st.isFIFO()) throw new MeshError(`cannot read ${shown}: ${st.isCharacterDevice() || st.isBlockDevice() ? "a device" : st.isSocket() ? "a socket" : "not a regular file"}, not a regular file or a pipe`);
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    if (!fstatSync(fd).isFIFO()) {
+      closeSync(fd);
+      throw new MeshError(`cannot read ${shown}: it changed while it was opened`);
+    }
+    // Without a writer, a non-blocking read says end of file at once (EAGAIN: a writer, no data yet).
+    const first = Buffer.alloc(64 * 1024);
+    let n = 0;
+    try {
+      n = readSync(fd, first);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") {
+        closeSync(fd);
+        throw e;
+      }
+      n = -1;
+    }
+    if (n === 0) {
+      closeSync(fd);
+      throw new MeshError(`cannot read ${shown}: a FIFO that nothing writes to`, "start the program that writes to it first, or pass a regular file");
+    }
+    // the rest through libuv's stream handle: non-blocking, so Ctrl-C and errors always end the process
+    const pipe = new Socket({ fd, readable: true, writable: false });
+    try {
+      async function* all() {
+        if (n > 0) yield first.subarray(0, n);
+        yield* pipe;
+      }
+      return { name: path, text: await readBounded(all(), path) };
+    } finally {
+      pipe.destroy();
+    }
   } catch (e) {
     if (e instanceof MeshError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
-    throw new MeshError(`cannot read ${sanitize(path, 200)}: ${why}`);
+    throw new MeshError(`cannot read ${shown}: ${readFailure(e)}`);
   }
 }
 
@@ -55,10 +132,11 @@ async function routesFromOpenApi(spec: { name: string; text: string }): Promise<
     throw new MeshError(`${sanitize(spec.name, 200)}:${e.line}: not valid YAML or JSON: ${e.reason}`);
   }
   if (docs.length !== 1) throw new MeshError(`${sanitize(spec.name, 200)}: ${docs.length} YAML documents, expected one OpenAPI document`);
-  const { openApiRoutes } = await import("../profile/openapi.js");
+  const { openApiRoutes, OpenApiInputError } = await import("../profile/openapi.js");
   try {
     return await openApiRoutes(docs[0]);
   } catch (e) {
+    if (e instanceof OpenApiInputError) throw new MeshError(`${sanitize(spec.name, 200)}: ${e.message}`, "mesh profile --open-api reads Swagger 2.0 and OpenAPI 3.x documents (YAML or JSON)");
     throw new MeshError(`${sanitize(spec.name, 200)}: not an OpenAPI document: ${sanitize(String((e as Error).message).split("\n")[0], 300)}`, "mesh profile --open-api reads Swagger 2.0 and OpenAPI 3.x documents (YAML or JSON)");
   }
 }
@@ -118,6 +196,7 @@ Examples:
           await cluster.getConfigMap(g.linkerdNamespace, "linkerd-config").catch((e: unknown) => {
             throw new MeshError(`cannot read the cluster domain from linkerd-config: ${(e as Error).message}`, "pass --ignore-cluster to use cluster.local without contacting the cluster");
           });
+          // A clusterDomain that is not a DNS name is refused there: it goes into the profile's name.
           clusterDomain = await clusterDomainOf(cluster, g.linkerdNamespace);
         } finally {
           cluster.close();

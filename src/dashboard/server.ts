@@ -73,9 +73,16 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
+/**
+ * JSON with `<`, `>`, `&` and the two JavaScript line separators written as \u escapes (as Go's
+ * encoding/json does): server-supplied names such as `</script><script>…` stay inert even where a
+ * body is read as something other than JSON. JSON.parse gives the same value back.
+ */
+export const safeJson = (body: unknown): string => JSON.stringify(body).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
 const json = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { ...SECURITY_HEADERS, "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
-  res.end(JSON.stringify(body));
+  res.end(safeJson(body));
 };
 
 const text = (res: ServerResponse, status: number, body: string) => {
@@ -97,7 +104,7 @@ function eventStream(req: IncomingMessage, res: ServerResponse): { send: (event:
   res.once("close", end);
   return {
     send: (event, data) => {
-      if (!ac.signal.aborted) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (!ac.signal.aborted) res.write(`event: ${event}\ndata: ${safeJson(data)}\n\n`);
     },
     closed: ac.signal,
   };
@@ -227,7 +234,9 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     res.end(req.method === "HEAD" ? undefined : file.body);
   };
 
-  const server = createServer((req, res) => {
+  // headersTimeout is enforced when connections are checked (every 30 s by default): check every
+  // 2 s, so a client that trickles its headers is cut off about 10 s in, not up to 40 s.
+  const server = createServer({ connectionsCheckingInterval: 2_000 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) json(res, 500, { error: errorText(err) });
       else res.end();

@@ -1,6 +1,7 @@
 import { MeshError, UsageError } from "../errors.js";
 import type { KubeObject, Pod, Service } from "../kube/types.js";
 import { sanitize } from "../output/sanitize.js";
+import { inertStrings } from "./policy.js";
 
 /**
  * `diagnostics endpoints`: what an authority (`svc.ns.svc.cluster.local:port`) resolves to,
@@ -122,5 +123,6 @@ export function formatEndpointsTable(rows: EndpointRow[]): string {
 
 /** Linkerd's JSON array (namespace, ip, port, pod, service) with `meshed` added. */
 export function formatEndpointsJson(rows: EndpointRow[]): string {
-  return `${JSON.stringify(sortEndpoints(rows), null, 2)}\n`;
+  // JSON.stringify leaves C1 controls and bidi overrides as they are: made inert, as policy's are.
+  return `${JSON.stringify(inertStrings(sortEndpoints(rows)), null, 2)}\n`;
 }

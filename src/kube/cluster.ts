@@ -7,7 +7,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { MeshError } from "../errors.js";
 import type { GlobalOptions } from "../deps.js";
 import { apiError, transportError, KubeApiError } from "./errors.js";
-import { sanitize } from "../output/sanitize.js";
+import { sanitize, sanitizeToken } from "../output/sanitize.js";
 import {
   execPlugin,
   impersonationHeaders,
@@ -480,7 +480,9 @@ export class RestCluster implements ClusterApi {
 
   async controlPlaneVersion(namespace: string): Promise<string | undefined> {
     const { loadLinkerdConfig } = await import("./linkerd-config.js");
-    return (await loadLinkerdConfig(this, namespace))?.typed?.linkerdVersion || undefined;
+    const v = (await loadLinkerdConfig(this, namespace))?.typed?.linkerdVersion;
+    // Server-supplied text printed as one token (`mesh version`): no escapes, no fake lines.
+    return v ? sanitizeToken(v, 100) : undefined;
   }
 
   async serverVersion(): Promise<ServerVersion> {

@@ -1,5 +1,19 @@
 import { posix } from "node:path";
+import { sanitize } from "../output/sanitize.js";
 import { pathToRegex, type ProfileRoute } from "../viz/profile.js";
+
+/**
+ * A document that parses but cannot be turned into routes: its message names what is wrong
+ * (already printable), and is not a parser's reason.
+ */
+export class OpenApiInputError extends Error {}
+
+/** C0/C1 controls (escape sequences start with one) and the invisible characters that reorder text. */
+const CONTROLS = /[\x00-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const kindOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "a map" : typeof v === "string" ? "a string" : `a ${typeof v}`);
 
 /** The methods a ServiceProfile gets routes for, in Linkerd's order. */
 const METHODS = ["delete", "get", "head", "options", "patch", "post", "put"] as const;
@@ -46,6 +60,9 @@ function responseClasses(responses: Record<string, unknown> | undefined): Profil
  * @apidevtools/swagger-parser; throws its reason when it is not an OpenAPI document.
  */
 export async function openApiRoutes(input: unknown): Promise<ProfileRoute[]> {
+  // The parser takes a string as a path or URL to read: only a parsed document (a map) goes in.
+  if (!isMap(input)) throw new OpenApiInputError(`the document is ${kindOf(input)}, not a map`);
+  if (input.paths !== undefined && input.paths !== null && !isMap(input.paths)) throw new OpenApiInputError(`paths is ${kindOf(input.paths)}, not a map`);
   // CommonJS: bundled, a dynamic import gives `{ default: module.exports }`, the parser itself.
   const { default: SwaggerParser } = await import("@apidevtools/swagger-parser");
   // parse() checks the document's shape (swagger/openapi version, info, paths) without resolving
@@ -57,9 +74,17 @@ export async function openApiRoutes(input: unknown): Promise<ProfileRoute[]> {
   for (const rel of paths) {
     const item = doc.paths![rel] ?? {};
     const path = joinPath(base, rel);
+    // No request path holds a raw control character (it would be percent-encoded): such a key is
+    // a mistake or an attack on whoever reads the profile in a terminal.
+    if (CONTROLS.test(path)) throw new OpenApiInputError(`path "${sanitize(path, 200)}" holds control characters, which no request path can`);
+    if (!isMap(item)) throw new OpenApiInputError(`path "${sanitize(path, 200)}" is ${kindOf(item)}, not a map`);
     for (const m of METHODS) {
       const op = item[m];
-      if (!op) continue;
+      if (op === undefined || op === null) continue;
+      if (!isMap(op)) throw new OpenApiInputError(`${m} ${sanitize(path, 200)} is ${kindOf(op)}, not a map`);
+      if (op.responses !== undefined && op.responses !== null && !isMap(op.responses)) throw new OpenApiInputError(`the responses of ${m} ${sanitize(path, 200)} are ${kindOf(op.responses)}, not a map`);
+      const timeout = op["x-linkerd-timeout"];
+      if (typeof timeout === "string" && CONTROLS.test(timeout)) throw new OpenApiInputError(`the x-linkerd-timeout of ${m} ${sanitize(path, 200)} holds control characters`);
       const method = m.toUpperCase();
       const route: ProfileRoute = { name: `${method} ${path}`, condition: { method, pathRegex: pathToRegex(path) }, responseClasses: responseClasses(op.responses) };
       if (op["x-linkerd-retryable"] === true) route.isRetryable = true;

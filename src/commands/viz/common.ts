@@ -1,4 +1,6 @@
 import type { Deps } from "../../deps.js";
+import { MeshError } from "../../errors.js";
+import { sanitize } from "../../output/sanitize.js";
 import type { ClusterApi } from "../../kube/cluster.js";
 import type { Pod } from "../../kube/types.js";
 import { attachedLabels } from "../../viz/labels.js";
@@ -20,16 +22,25 @@ export async function contextNamespace(kubeconfig: string | undefined, context: 
 /** Running, meshed by the control plane in `cp`, with a proxy container: a pod whose admin port can be scraped. */
 export const scrapable = (cp: string) => (p: Pod) => isLivePod(p) && p.status?.phase === "Running" && isMeshed(p, cp) && p.spec.containers.some((c) => c.name === "linkerd-proxy");
 
-/** `clusterDomain` of linkerd-config's values, else `cluster.local`. */
+/** A DNS name (RFC 1123 labels, at most 253 characters). */
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/i;
+
+/**
+ * `clusterDomain` of linkerd-config's values, else `cluster.local`. It goes into names, messages
+ * and generated YAML, so a value that is not a DNS name is an error here, never passed on.
+ */
 export async function clusterDomainOf(cluster: ClusterApi, cp: string): Promise<string> {
   const cm = await cluster.getConfigMap(cp, "linkerd-config").catch(() => undefined);
   if (!cm) return "cluster.local";
   const { parseLinkerdValues } = await import("../../checks/linkerd-values.js");
+  let domain: string;
   try {
-    return parseLinkerdValues(cm)?.clusterDomain || "cluster.local";
+    domain = parseLinkerdValues(cm)?.clusterDomain || "cluster.local";
   } catch {
     return "cluster.local"; // unreadable values: `mesh check` reports them
   }
+  if (!DNS_NAME.test(domain)) throw new MeshError(`linkerd-config's clusterDomain "${sanitize(domain, 100)}" is not a DNS name`, "fix the installed values (mesh upgrade --set clusterDomain=...)");
+  return domain;
 }
 
 /** A `sampling: Ns left` line on a terminal's stderr while waiting between scrapes. */

@@ -46,7 +46,7 @@ export function validateDashboardOptions(o: DashboardOptions): ValidatedDashboar
   if (!address) throw new UsageError("--address is empty");
   if (!isLoopback(address) && !o.allowRemote)
     throw new UsageError(
-      `refusing to serve the dashboard on ${address}: it is not a loopback address`,
+      `refusing to serve the dashboard on ${sanitize(address, 100)}: it is not a loopback address`,
       "the dashboard shows cluster data with your credentials to anyone who has its URL; add --allow-remote if that is what you want",
     );
   if (!(o.interval >= 1000)) throw new UsageError("--interval must be at least 1s");
