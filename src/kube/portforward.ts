@@ -27,6 +27,21 @@ export interface PortForwardOptions {
 /** A forwarded connection: bytes written reach the pod's port, bytes read come from it. */
 export type ForwardedConnection = Duplex;
 
+const reasons = new WeakMap<ForwardedConnection, Promise<MeshError | undefined>>();
+
+/** What the kubelet said about a connection that ended, if it says so within `waitMs`. */
+export async function kubeletFailure(c: ForwardedConnection, waitMs = 2_000): Promise<MeshError | undefined> {
+  const reason = reasons.get(c);
+  if (!reason) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waitMs)));
+  try {
+    return await Promise.race([reason, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** One port-forward session with a pod; `dial` opens connections to a port, `close` ends them all. */
 export class PortForward {
   private requestId = 0;
@@ -58,8 +73,19 @@ export class PortForward {
       if (text.length < MAX_ERROR_BYTES) text += chunk.toString("utf8");
     });
     error.on("error", () => undefined);
+    const failure = () => (text.trim() ? new MeshError(`port-forward to port ${port} of pod ${this.describe()} failed: ${sanitize(text.trim(), 300)}`, "is the port open in the pod? (mesh reads the proxy's admin port, 4191)") : undefined);
+    // The kubelet may close the data stream before its error stream says why: whoever sees the
+    // connection end early can wait for the reason (kubeletFailure).
+    reasons.set(
+      data,
+      new Promise((resolve) => {
+        error.once("end", () => resolve(failure()));
+        error.once("close", () => resolve(failure()));
+      }),
+    );
     error.on("end", () => {
-      if (text.trim()) data.destroy(new MeshError(`port-forward to port ${port} of pod ${this.describe()} failed: ${sanitize(text.trim(), 300)}`, "is the port open in the pod? (mesh reads the proxy's admin port 4191 and inbound port 4143)"));
+      const e = failure();
+      if (e) data.destroy(e);
     });
     data.once("close", () => error.destroy());
     return data;
@@ -160,7 +186,11 @@ export async function forwardedGet(pf: PortForward, port: number, path: string, 
           res.on("error", (e: Error) => reject(e));
         },
       );
-      req.on("error", (e: Error) => reject(e instanceof MeshError ? e : new MeshError(`${what} over port-forward failed: ${sanitize(e.message, 200)}`, undefined, 1, e)));
+      req.on("error", (e: Error) => {
+        if (e instanceof MeshError) return reject(e);
+        // A connection the kubelet closed early ("socket hang up"): its reason, when it gives one.
+        void kubeletFailure(c).then((reason) => reject(reason ?? new MeshError(`${what} over port-forward failed: ${sanitize(e.message, 200)}`, undefined, 1, e)));
+      });
       c.on("error", (e: Error) => req.destroy(e));
       req.end();
     });
