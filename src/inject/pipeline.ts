@@ -47,7 +47,7 @@ export async function runPipeline(inputs: Input[], mode: Mode, cfg: InjectConfig
           if (!d.sep && !endsWithSeparator) out.write("---\n");
         }
         first = false;
-        out.write(d.sep);
+        out.write(r.sep ?? d.sep);
         const parts = r.parts;
         for (let i = 0; i < parts.length; i++) out.write(parts[i]);
         endsWithSeparator = d.text === "" && d.sep !== "";

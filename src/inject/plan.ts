@@ -71,8 +71,45 @@ const MARK = "Mq";
 const placeholder = (i: number) => `${MARK}${i}Qm`;
 const PLACEHOLDER_RE = /Mq(\d+)Qm/g;
 
-/** Switch and counter for the tests that compare both paths. */
-export const planCache = { enabled: true, planned: 0, templated: 0 };
+/** Switches and counters for the tests that compare both paths (`gated`: see Gate). */
+export const planCache = { enabled: true, gated: true, planned: 0, templated: 0 };
+
+/**
+ * Plans pay only where shapes repeat: on a stream of varied documents, masking, planning and
+ * looking templates up cost more than they save (twice the ordinary path's time on the mixed
+ * benchmark stream). So each configuration counts, in windows of GATE_WINDOW documents, those
+ * injected by a plan made before or a template; a window with fewer than a quarter of them
+ * turns plans off for the next GATE_PAUSE documents, then one window tries them again.
+ */
+interface Gate {
+  seen: number;
+  reused: number;
+  pausedUntil: number;
+}
+const GATE_WINDOW = 128;
+const GATE_PAUSE = 2048;
+const gates = new WeakMap<InjectConfig, Gate>();
+
+function gate(cfg: InjectConfig): Gate {
+  let g = gates.get(cfg);
+  if (!g) gates.set(cfg, (g = { seen: 0, reused: 0, pausedUntil: 0 }));
+  return g;
+}
+
+/** Counts a document offered to the plans; false while plans are off for this configuration. */
+function admit(cfg: InjectConfig): boolean {
+  const g = gate(cfg);
+  g.seen++;
+  if (!planCache.gated) return true;
+  if (g.seen <= g.pausedUntil) return false;
+  if (g.seen % GATE_WINDOW === 0) {
+    if (g.reused < GATE_WINDOW / 4) g.pausedUntil = g.seen + GATE_PAUSE;
+    g.reused = 0;
+  }
+  return true;
+}
+
+const paused = (cfg: InjectConfig) => planCache.gated && gate(cfg).seen <= gate(cfg).pausedUntil;
 
 const MAX_PLANS = 256;
 /** Larger documents take the ordinary path (plans and templates hold their text). */
@@ -89,12 +126,13 @@ export function plannedInject(
   cfg: InjectConfig,
   run: (root: MapNode, text: string) => Transformer,
 ): { parts: string[]; outcome: DocOutcome } | undefined {
-  if (!planCache.enabled || text.length > MAX_PLANNED_CHARS || root.flow || text.includes("linkerd.io") || text.includes(MARK)) return undefined;
+  if (!planCache.enabled || paused(cfg) || text.length > MAX_PLANNED_CHARS || root.flow || text.includes("linkerd.io") || text.includes(MARK)) return undefined;
   const masked = mask(root, text);
   if (!masked) return undefined;
   let byKey = plans.get(cfg);
   if (!byKey) plans.set(cfg, (byKey = new Map()));
   let plan = byKey.get(masked.key);
+  if (plan) gate(cfg).reused++;
   if (plan === undefined) {
     plan = makePlan(masked, run);
     if (byKey.size >= MAX_PLANS) byKey.clear();
@@ -177,7 +215,7 @@ const SAFE_TOKEN = /^[A-Za-z0-9_./][A-Za-z0-9_./-]*$/;
  * text as transformDocument checked it (LF line ends, a final newline, no forbidden characters).
  */
 export function templateInject(text: string, cfg: InjectConfig): { parts: string[]; outcome: DocOutcome } | undefined {
-  if (!planCache.enabled || text.length > MAX_PLANNED_CHARS) return undefined;
+  if (!planCache.enabled || !admit(cfg) || text.length > MAX_PLANNED_CHARS) return undefined;
   const index = templates.get(cfg);
   if (!index) return undefined;
   for (const [length, bySuffix] of index.byLength) {
@@ -190,6 +228,7 @@ export function templateInject(text: string, cfg: InjectConfig): { parts: string
       if (!tokens) continue;
       planCache.planned++;
       planCache.templated++;
+      gate(cfg).reused++;
       return apply(t.plan, tokens, t.nameToken, text);
     }
   }

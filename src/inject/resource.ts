@@ -121,9 +121,14 @@ function str(n: Node | null | undefined): string {
   return String(n.value);
 }
 
+/** No value: an absent key, `key:`, or an explicit null (`null`, `~`), as Kubernetes reads them (Helm's toYaml writes `null`). */
+export function isAbsent(n: Node | null | undefined): n is null | undefined {
+  return n === undefined || n === null || (n.kind === "scalar" && n.style === "plain" && n.value === null);
+}
+
 /** A `map[string]string` (annotations, labels): scalar values become strings, null becomes "". */
 export function stringMap(n: Node | null | undefined, what: string): Record<string, string> {
-  if (n === undefined || n === null) return {};
+  if (isAbsent(n)) return {};
   if (n.kind !== "map") throw new InputError(`${what} must be a map`, n.start);
   const out: Record<string, string> = {};
   for (let i = 0; i < n.entries.length; i++) {
@@ -136,13 +141,13 @@ export function stringMap(n: Node | null | undefined, what: string): Record<stri
 }
 
 function mapOrUndefined(n: Node | null | undefined, what: string): MapNode | undefined {
-  if (n === undefined || n === null) return undefined;
+  if (isAbsent(n)) return undefined;
   if (n.kind !== "map") throw new InputError(`${what} must be a map`, n.start);
   return n;
 }
 
 function containerList(n: Node | null | undefined, what: string): Container[] {
-  if (n === undefined || n === null) return [];
+  if (isAbsent(n)) return [];
   if (n.kind !== "seq") throw new InputError(`${what} must be a list`, n.start);
   const out: Container[] = [];
   for (let i = 0; i < n.items.length; i++) {

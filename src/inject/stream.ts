@@ -40,7 +40,14 @@ export interface RawDoc {
   line: number;
   /** 1-based index of the document in its input. */
   index: number;
+  /** The document's `%YAML` version (its directives are in `sep`); undefined without one. */
+  yamlVersion?: "1.1" | "1.2";
+  /** Its directive lines (`%YAML`, `%TAG`…), for the full parser; "" without any. */
+  directives?: string;
 }
+
+/** `%YAML 1.1` or `%YAML 1.2`: the versions a document may declare. */
+const YAML_DIRECTIVE = /^%YAML[ \t]+(\S+)[ \t]*(?:#.*)?$/;
 
 /** Splits a YAML stream at `---` / `...` lines, incrementally. */
 export class DocSplitter {
@@ -51,6 +58,12 @@ export class DocSplitter {
   private line = 1;
   private docLine = 1;
   private index = 0;
+  /** Directive lines seen since the last document ended (they belong to the next one's `---`). */
+  private directives = "";
+  private directivesLine = 0;
+  private yamlVersion: RawDoc["yamlVersion"];
+  /** The directives of the document being read (set at its `---` line). */
+  private pending: { yamlVersion: RawDoc["yamlVersion"]; directives: string } | undefined;
 
   constructor(private readonly input: string) {}
 
@@ -77,8 +90,9 @@ export class DocSplitter {
   end(): RawDoc[] {
     const out: RawDoc[] = [];
     if (this.pos < this.buf.length) this.boundary(this.pos, this.buf.length, out);
+    if (this.directives) this.noDocumentStart();
     const text = this.buf.slice(this.docStart);
-    if (text.length || this.sep.length) out.push({ sep: this.sep, text, line: this.docLine, index: ++this.index });
+    if (text.length || this.sep.length) out.push(this.doc(text));
     this.buf = "";
     this.pos = this.docStart = 0;
     return out;
@@ -88,11 +102,51 @@ export class DocSplitter {
     throw new DocumentError(this.input, this.index + 1, this.docLine, `the document is larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB; split it (a kind: List can be split into one document per item)`);
   }
 
+  private noDocumentStart(): never {
+    throw new DocumentError(this.input, this.index + 1, this.directivesLine, "a directive (a line starting with %) must be followed by a `---` line that starts the document");
+  }
+
+  /** Does [from, to) hold only blank lines and comments? */
+  private onlyComments(from: number, to: number): boolean {
+    const s = this.buf;
+    for (let i = from; i < to; ) {
+      let k = i;
+      while (k < to && (s.charCodeAt(k) === 32 || s.charCodeAt(k) === 9 || s.charCodeAt(k) === 13)) k++;
+      if (k < to && s.charCodeAt(k) !== 10 && s.charCodeAt(k) !== 35) return false;
+      const j = s.indexOf("\n", k);
+      i = j < 0 || j >= to ? to : j + 1;
+    }
+    return true;
+  }
+
+  /**
+   * A `%` line before any content of a document is a directive: it is kept (with the comments
+   * around it) for the `---` line that must follow, and becomes part of that document's `sep`.
+   */
+  private directive(i: number, end: number): void {
+    const s = this.buf;
+    const line = s.slice(i, s.charCodeAt(end - 1) === 10 ? end - 1 : end).replace(/\r$/, "");
+    if (!this.directives) this.directivesLine = this.line;
+    const m = YAML_DIRECTIVE.exec(line);
+    if (m) {
+      if (m[1] !== "1.1" && m[1] !== "1.2")
+        throw new DocumentError(this.input, this.index + 1, this.line, `%YAML ${m[1]}: mesh reads YAML 1.1 and 1.2 documents only`);
+      if (this.yamlVersion) throw new DocumentError(this.input, this.index + 1, this.line, "a second %YAML directive for one document");
+      this.yamlVersion = m[1];
+    } else if (line.startsWith("%YAML")) throw new DocumentError(this.input, this.index + 1, this.line, "a %YAML directive needs a version (1.1 or 1.2)");
+    this.directives += line + "\n";
+  }
+
   /** If the line [i, end) is a document marker, closes the current document. */
   private boundary(i: number, end: number, out: RawDoc[]): void {
     const s = this.buf;
     const c = s.charCodeAt(i);
-    if (c !== 45 && c !== 46) return;
+    if (c === 37 && (this.directives || this.onlyComments(this.docStart, i))) return this.directive(i, end);
+    if (c !== 45 && c !== 46) {
+      // after directives, only comments may come before the `---` line
+      if (this.directives && !this.onlyComments(i, end)) this.noDocumentStart();
+      return;
+    }
     const marker = c === 45 ? "---" : "...";
     if (!s.startsWith(marker, i)) return;
     let k = i + 3;
@@ -105,10 +159,30 @@ export class DocSplitter {
       contentStart = k; // `--- value`: the value belongs to the new document
     }
     const text = s.slice(this.docStart, i);
-    if (this.index > 0 || text.length || this.sep.length) out.push({ sep: this.sep, text, line: this.docLine, index: ++this.index });
-    this.sep = s.slice(i, contentStart);
+    const sep = s.slice(i, contentStart);
+    if (this.directives) {
+      if (marker === "...") this.noDocumentStart();
+      // the directives and the comments around them open the next document, with its `---`
+      this.sep += text + sep;
+      this.pending = { yamlVersion: this.yamlVersion, directives: this.directives };
+      this.directives = "";
+      this.yamlVersion = undefined;
+    } else {
+      if (this.index > 0 || text.length || this.sep.length) out.push(this.doc(text));
+      this.sep = sep;
+    }
     this.docStart = contentStart;
     this.docLine = contentStart === end ? this.line + 1 : this.line;
+  }
+
+  private doc(text: string): RawDoc {
+    const d: RawDoc = { sep: this.sep, text, line: this.docLine, index: ++this.index };
+    if (this.pending) {
+      if (this.pending.yamlVersion) d.yamlVersion = this.pending.yamlVersion;
+      d.directives = this.pending.directives;
+      this.pending = undefined;
+    }
+    return d;
   }
 }
 
@@ -121,6 +195,8 @@ export interface DocResult extends DocOutcome {
   readonly parts: string[];
   /** The final document as data (for `-o json`); undefined for an empty document. */
   value?: Json;
+  /** Replaces the document's `sep` in the output (set when its `---` line had to change). */
+  sep?: string;
 }
 
 interface Parsed {
@@ -148,7 +224,16 @@ export async function loadYamlLib(): Promise<void> {
   yamlLib ??= await loadYaml();
 }
 
-function fullParse(text: string): { value: Json } | { error: string; offset: number } {
+/**
+ * The document as data by the `yaml` package. `directives` (a `%YAML`/`%TAG` prologue) go in
+ * front, so tags resolve as the document declares them; offsets are into `text`.
+ */
+function fullParse(text: string, directives = ""): { value: Json } | { error: string; offset: number } {
+  if (directives) {
+    const prologue = `${directives}---\n`;
+    const r = fullParse(prologue + text);
+    return "error" in r ? { error: r.error, offset: Math.max(0, r.offset - prologue.length) } : r;
+  }
   // Bounded before any parser (JSON.parse included: what follows it recurses) sees the text.
   const deep = yamlDepthProblem(text);
   if (deep) return { error: `nesting deeper than ${MAX_YAML_DEPTH} levels: mesh refuses such input`, offset: deep.offset };
@@ -170,11 +255,14 @@ function fullParse(text: string): { value: Json } | { error: string; offset: num
   }
 }
 
-/** Indentation step and sequence style of a document, from its first nested map and sequence. */
-export function detectStyle(root: Node | null): EmitStyle {
+/**
+ * Indentation step and sequence style of a document, from its first nested map and sequence
+ * (a step of 0 when none is found and `defaults` is false).
+ */
+export function detectStyle(root: Node | null, defaults = true): EmitStyle {
   const st: StyleScan = { step: 0, seqIndent: undefined };
   visitStyle(st, root, 0);
-  return { step: st.step || DEFAULT_STYLE.step, seqIndent: st.seqIndent ?? DEFAULT_STYLE.seqIndent };
+  return { step: st.step || (defaults ? DEFAULT_STYLE.step : 0), seqIndent: st.seqIndent ?? DEFAULT_STYLE.seqIndent };
 }
 
 interface StyleScan {
@@ -225,19 +313,32 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
     throw new DocumentError(input, doc.index, doc.line + lineAt(text, bad.index), `the input is not YAML text (${what}): is it a binary file?`);
   }
 
+  // a %TAG directive may give `!!map` another meaning: only the full parser reads such a document
+  const tags = doc.directives !== undefined && /^%TAG/m.test(doc.directives);
+
   // a document of a shape seen before: injected by its plan, without scanning (see plan.ts)
-  const plannable = mode === "inject" && cfg !== undefined && !wantValue && !crlf && !noFinalNewline && !(INJECT in cfg.overrides);
+  const plannable = mode === "inject" && cfg !== undefined && !wantValue && !crlf && !noFinalNewline && !doc.directives && !(INJECT in cfg.overrides);
   if (plannable) {
     const planned = templateInject(text, cfg);
     if (planned) return new Result(planned.parts.length ? planned.parts : [doc.text], planned.outcome);
   }
 
+  // a kind: List as kubectl prints it: one item at a time (see byItems)
+  if (!wantValue && !crlf && !tags) {
+    const r = byItems(text, doc, mode, cfg);
+    if (r) {
+      if (noFinalNewline) dropFinalNewline(r.parts);
+      return r;
+    }
+  }
+
   let parsed: Parsed;
   try {
-    parsed = { root: scanDocument(text), text, original: true };
+    if (tags) throw new ScanBail("%TAG directive", 0);
+    parsed = { root: scanDocument(text, doc.yamlVersion), text, original: true };
   } catch (e) {
     if (!(e instanceof ScanBail || e instanceof ScanError)) throw e;
-    const full = fullParse(doc.text);
+    const full = fullParse(doc.text, doc.directives);
     if ("error" in full) throw new DocumentError(input, doc.index, doc.line + lineAt(doc.text, full.offset), full.error);
     parsed = reEmitted(full.value);
   }
@@ -279,8 +380,93 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
     if (crlf && parsed.original) parts = [parts.join("").replace(/\n/g, "\r\n")];
   }
   const result = new Result(parts, t.outcome);
-  if (wantValue && parsed.root) result.value = edits.length ? toJS(scanDocument(applyEdits(parsed.text, edits))) : toJS(parsed.root);
+  // a document that began on its `---` line (`--- !!map`, `--- {…`) and was re-serialised as
+  // block YAML starts on the next line
+  if (!parsed.original && edits.length && doc.sep && !doc.sep.endsWith("\n")) result.sep = `${doc.sep.trimEnd()}${crlf ? "\r\n" : "\n"}`;
+  if (wantValue && parsed.root) result.value = edits.length ? toJS(scanDocument(applyEdits(parsed.text, edits), parsed.original ? doc.yamlVersion : undefined)) : toJS(parsed.root);
   return result;
+}
+
+/**
+ * The items of a `kind: List` laid out as `kubectl get -o yaml` prints it: lines at column 0
+ * are `apiVersion:`/`kind: List` (before or after the items), `items:`, each item's `- ` line,
+ * and after the items `metadata:`; every other line is blank or indented. Undefined for any
+ * other layout. Items are [start, end) line ranges.
+ */
+export function listItems(text: string): [number, number][] | undefined {
+  const items: [number, number][] = [];
+  let state: "root" | "items" | "after" = "root";
+  let kindList = false;
+  for (let p = 0; p < text.length; ) {
+    const nl = text.indexOf("\n", p);
+    const next = nl < 0 ? text.length : nl + 1;
+    const c = text.charCodeAt(p);
+    if (c === 32 || c === 10) {
+      if (state === "root") return undefined; // indented lines before the items: the root holds a collection
+      if (state === "items" && items.length) items[items.length - 1][1] = next;
+    } else if (state === "items" && c === 45 && text.charCodeAt(p + 1) === 32 && text.charCodeAt(p + 2) !== 32) {
+      items.push([p, next]);
+    } else {
+      const line = text.slice(p, next).trimEnd();
+      if (state === "items") state = "after";
+      if (line === "items:" && state === "root") state = "items";
+      else if (line === "kind: List") kindList = true;
+      else if (line === "metadata:" && state === "after") state = "after";
+      else if (!/^apiVersion: [\w./-]+$/.test(line)) return undefined;
+    }
+    p = next;
+  }
+  return kindList && items.length ? items : undefined;
+}
+
+/**
+ * Transforms a `kind: List` as kubectl lays it out (see listItems) item by item: each item is
+ * scanned and transformed on its own, so a large List costs what as many documents cost. Any
+ * item that does not scan, or fails, sends the whole document back to the ordinary path, which
+ * reports its errors; so does a List whose first item shows no indentation step.
+ */
+function byItems(text: string, doc: RawDoc, mode: Mode, cfg: InjectConfig | undefined): Result | undefined {
+  if (text.length < 64 * 1024) return undefined; // small Lists: the ordinary path is as fast
+  const spans = listItems(text);
+  if (!spans) return undefined;
+  const snapshot = cfg && INJECT in cfg.overrides ? { ...cfg.overrides } : undefined;
+  const outcome: DocOutcome = { reports: [], failures: [], warnings: [] };
+  const parts: string[] = [];
+  let style: EmitStyle | undefined;
+  let pos = 0;
+  let edited = false;
+  try {
+    for (let i = 0; i < spans.length; i++) {
+      const [start, end] = spans[i];
+      const itemText = text.slice(start, end);
+      const root = scanDocument(itemText, doc.yamlVersion);
+      if (!root || root.kind !== "seq" || root.items.length !== 1) throw new ScanBail("not one item", start);
+      // the whole document's style: its `items:` sequence is not indented, the step is the first item's
+      style ??= { step: detectStyle(root, false).step, seqIndent: false };
+      if (!style.step) throw new ScanBail("no indentation step", start);
+      const t = new Transformer(itemText, style);
+      t.item(root.items[0].node, i, mode, cfg);
+      outcome.reports.push(...t.outcome.reports);
+      outcome.failures.push(...t.outcome.failures);
+      outcome.warnings.push(...t.outcome.warnings);
+      if (t.editor.edits.length === 0) continue;
+      edited = true;
+      if (start > pos) parts.push(text.slice(pos, start));
+      for (const piece of editPieces(itemText, t.editor.edits)) parts.push(piece);
+      pos = end;
+    }
+  } catch (e) {
+    if (!(e instanceof ScanBail || e instanceof ScanError || e instanceof InputError || e instanceof EditError)) throw e;
+    // the ordinary path starts over, from the shared overrides as they were (see Transformer.inject)
+    if (cfg && snapshot) {
+      for (const k of Object.keys(cfg.overrides)) delete cfg.overrides[k];
+      Object.assign(cfg.overrides, snapshot);
+    }
+    return undefined;
+  }
+  if (!edited) return new Result([doc.text], outcome);
+  if (pos < text.length) parts.push(text.slice(pos));
+  return new Result(parts, outcome);
 }
 
 class Result implements DocResult {
@@ -288,6 +474,7 @@ class Result implements DocResult {
   failures: string[];
   warnings: string[];
   value?: Json;
+  sep?: string;
   constructor(
     readonly parts: string[],
     outcome: DocOutcome,

@@ -258,7 +258,10 @@ function hasOverrides(ann: Record<string, string>): boolean {
  * of similar workloads computes them, and renders their sidecar, once.
  */
 interface PodValues {
+  /** The values; `proxy.podInboundPorts` is INBOUND_PORTS unless an annotation set it. */
   values: ProxyTemplateValues;
+  /** The values hold INBOUND_PORTS, which each pod's own ports replace in the rendered text. */
+  portsHole: boolean;
   /** Messages (without the `kind/name: ` prefix) about ignored annotation values. */
   warnings: string[];
   badNetwork: string | undefined;
@@ -277,17 +280,23 @@ interface Sidecar {
 }
 
 const MAX_CACHED_PODS = 256;
+/** Stands for a pod's inbound ports in shared values and rendered sidecars (a plain scalar, never quoted). */
+const INBOUND_PORTS = "Zz1nboundP0rtsZz";
 const podCache = new WeakMap<InjectConfig, Map<string, PodValues>>();
 const removeContainers = named(REMOVED_CONTAINERS);
 const removeInitContainers = named(REMOVED_INIT_CONTAINERS);
 const removeVolumes = named(REMOVED_VOLUMES);
 
+/**
+ * The proxy values of a pod, shared by every pod whose `config.*` annotations (and, for opaque
+ * ports, container ports) are the same: its inbound ports (which vary most) are a hole,
+ * INBOUND_PORTS, in the values and in the sidecar rendered from them, filled per pod.
+ */
 function podValues(cfg: InjectConfig, containers: Container[], annotations: Record<string, string>, overridden: boolean): PodValues {
-  const inbound = podInboundPorts(containers);
   // applyAnnotationOverrides reads the annotations and, for opaque ports, the containers' ports
-  let key = inbound;
+  let key = "";
   if (overridden) {
-    key += `\0${JSON.stringify(annotations)}`;
+    key += JSON.stringify(annotations);
     if (A.opaquePorts in annotations) key += `\0${JSON.stringify(containers.map((c) => c.ports ?? null))}`;
   }
   let cache = podCache.get(cfg);
@@ -295,11 +304,12 @@ function podValues(cfg: InjectConfig, containers: Container[], annotations: Reco
   let pv = cache.get(key);
   if (pv) return pv;
   const values = clone(cfg.values) as ProxyTemplateValues;
-  values.proxy = { ...(values.proxy ?? {}), podInboundPorts: inbound };
+  values.proxy = { ...(values.proxy ?? {}), podInboundPorts: INBOUND_PORTS };
   const warnings: string[] = [];
   if (overridden) applyAnnotationOverrides(values, annotations, containers as never, (m) => warnings.push(m));
   pv = {
     values,
+    portsHole: values.proxy.podInboundPorts === INBOUND_PORTS,
     warnings,
     badNetwork: badNetwork(values.clusterNetworks),
     proxyVersion: proxyVersion(values),
@@ -396,18 +406,20 @@ export class Transformer {
       const items = at(root, "items");
       if (items && items.kind !== "seq") throw new InputError("items of a List must be a list", items.start);
       if (!items) return;
-      for (let i = 0; i < items.items.length; i++) {
-        const it = items.items[i];
-        if (!it.node || (it.node.kind === "scalar" && it.node.value === null)) {
-          this.outcome.reports.push({ ...newReport("", ""), unsupportedResource: true }); // Linkerd reports a null item as a document without kind
-          continue;
-        }
-        if (it.node.kind !== "map") throw new InputError(`items[${i}] of the List is not an object`, it.node.start);
-        this.one(it.node, `items[${i}]`, mode, cfg);
-      }
+      for (let i = 0; i < items.items.length; i++) this.item(items.items[i].node, i, mode, cfg);
       return;
     }
     this.one(root, "", mode, cfg);
+  }
+
+  /** Injects or uninjects item `i` of a `kind: List`. */
+  item(node: Node | null, i: number, mode: "inject" | "uninject", cfg: InjectConfig | undefined): void {
+    if (!node || (node.kind === "scalar" && node.value === null)) {
+      this.outcome.reports.push({ ...newReport("", ""), unsupportedResource: true }); // Linkerd reports a null item as a document without kind
+      return;
+    }
+    if (node.kind !== "map") throw new InputError(`items[${i}] of the List is not an object`, node.start);
+    this.one(node, `items[${i}]`, mode, cfg);
   }
 
   private one(obj: MapNode, where: string, mode: "inject" | "uninject", cfg: InjectConfig | undefined): void {
@@ -568,7 +580,7 @@ export class Transformer {
     const sc = sidecar(cfg, pv!, containers[0], cw, dbg);
     for (const w of sc.warnings) this.outcome.warnings.push(`${r.kind}/${r.name}: ${w}`);
     ed.seq(pod.spec, "initContainers", sc.initPlan, `${pod.path}.spec.initContainers`);
-    ed.seq(pod.spec, "containers", sc.containersPlan, `${pod.path}.spec.containers`);
+    ed.seq(pod.spec, "containers", sc.containersPlan, `${pod.path}.spec.containers`, pv!.portsHole ? [INBOUND_PORTS, podInboundPorts(containers)] : undefined);
     ed.seq(pod.spec, "volumes", sc.volumesPlan, `${pod.path}.spec.volumes`);
   }
 }

@@ -17,6 +17,9 @@ for (const manual of [true, false]) {
     const r = rng(manual ? 777 : 778);
     const planned = config(manual);
     const ordinary = config(manual);
+    // every document offered to the plans, however varied the stream (see the gate test below)
+    planCache.gated = false;
+    t.after(() => void (planCache.gated = true));
     const before = planCache.planned;
     const templatedBefore = planCache.templated;
     for (let i = 0; i < N; i++) {
@@ -87,3 +90,18 @@ for (const [label, text] of cases) {
     }
   });
 }
+
+test("plans turn themselves off on a stream of varied shapes, and stay on where shapes repeat", async () => {
+  await loadYamlLib();
+  const r = rng(99);
+  const varied = config(true);
+  const before = planCache.planned;
+  // 400 documents of distinct shapes: the first windows plan them all, then plans are paused
+  for (let i = 0; i < 400; i++) injectAll(deployment(`v${i}`, "x", `app: web\n    extra${i}: "${r.int(9)}"`).replace("replicas: 3", `replicas: 3\n  paused${i}: false`), varied, true);
+  const variedPlanned = planCache.planned - before;
+  assert.ok(variedPlanned <= 2 * 128 + 10, `${variedPlanned} varied documents were planned`);
+  const uniform = config(true);
+  const mid = planCache.planned;
+  for (let i = 0; i < 400; i++) injectAll(deployment(`u${i}`, `n${i % 7}`), uniform, true);
+  assert.equal(planCache.planned - mid, 400, "every document of one shape is planned");
+});

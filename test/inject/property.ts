@@ -5,7 +5,7 @@
  * Used by test/inject/property.test.ts (10,000 cases) and scripts/inject-property.mjs (more).
  */
 import { readFileSync } from "node:fs";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, parseDocument } from "yaml";
 import { DocSplitter, loadYamlLib, transformDocument, type Mode } from "../../src/inject/stream.js";
 import { overrideAnnotations, pickInjectValues } from "../../src/inject/overrides.js";
 import type { InjectConfig } from "../../src/inject/transform.js";
@@ -142,6 +142,8 @@ function container(w: W, dashCol: number, name: string, r: R) {
 function stringMap(w: W, col: number, key: string, entries: [string, string][], r: R) {
   if (!entries.length) {
     if (r.chance(0.3)) w.kv(col, key, "{}");
+    // no value, or an explicit null (Helm's toYaml of nil)
+    else if (r.chance(0.2)) w.lines.push(`${w.pad(col)}${key}:${r.pick(["", " null", " ~", "  # none"])}`);
     return;
   }
   if (r.chance(0.15)) {
@@ -156,7 +158,7 @@ function podSpec(w: W, col: number, r: R) {
   if (r.chance(0.3)) w.kv(col, "serviceAccountName", "app");
   if (r.chance(0.2)) w.kv(col, "restartPolicy", r.pick(["Always", "OnFailure"]));
   if (r.chance(0.3)) {
-    if (r.chance(0.2)) w.kv(col, "initContainers", "[]");
+    if (r.chance(0.2)) w.kv(col, "initContainers", r.pick(["[]", "null"]));
     else {
       w.key(col, "initContainers");
       container(w, w.dash(col), "setup", r);
@@ -165,7 +167,7 @@ function podSpec(w: W, col: number, r: R) {
   w.key(col, "containers");
   for (let i = 0, n = 1 + r.int(3); i < n; i++) container(w, w.dash(col), `app${i}`, r);
   if (r.chance(0.4)) {
-    if (r.chance(0.2)) w.kv(col, "volumes", "[]");
+    if (r.chance(0.2)) w.kv(col, "volumes", r.pick(["[]", "~"]));
     else {
       w.key(col, "volumes");
       const v = w.item(w.dash(col), ["name", "data"]);
@@ -184,7 +186,10 @@ function podMeta(w: W, col: number, r: R, name: string) {
   if (r.chance(0.1)) ann.push(["config.linkerd.io/proxy-cpu-limit", "1"]);
   if (r.chance(0.05)) ann.push(["config.linkerd.io/proxy-await", "disabled"]);
   if (r.chance(0.05)) ann.push(["linkerd.io/inject", "disabled"]);
-  if (!labels.length && !ann.length && r.chance(0.5)) return false;
+  if (!labels.length && !ann.length && r.chance(0.5)) {
+    if (r.chance(0.3)) w.lines.push(`${w.pad(col)}metadata:${r.pick(["", " null"])}`);
+    return false;
+  }
   w.key(col, "metadata");
   const order = r.chance(0.5);
   if (order) stringMap(w, w.inner(col), "labels", labels, r);
@@ -247,15 +252,49 @@ export function genDocument(r: R, st: Style, i: number): string {
 }
 
 /** Number of documents in a generated stream. */
-export const docCount = (text: string) => text.split(/^---/m).filter((d) => /kind:/.test(d)).length;
+export const docCount = (text: string) => text.split(/^---/m).filter((d) => /kind"?:/.test(d)).length;
+
+/** Keys injection fills or empties: kubectl's JSON leaves them out when null or empty (omitempty). */
+const OMITTED_WHEN_EMPTY = new Set(["metadata", "annotations", "labels", "initContainers", "volumes"]);
+function omitEmpty(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(omitEmpty);
+  if (!v || typeof v !== "object") return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const y = omitEmpty(x);
+    const empty = y === null || (typeof y === "object" && Object.keys(y as object).length === 0);
+    if (!(OMITTED_WHEN_EMPTY.has(k) && empty)) out[k] = y;
+  }
+  return out;
+}
+
+/**
+ * A document as JSON (kubectl's `-o json`: multi-line flow), or as one flow mapping opening on
+ * its `---` line. (A null or empty collection that injection fills inside a flow map comes back
+ * from uninject as no key at all: the README says so; kubectl's JSON has none.)
+ */
+function asFlow(doc: string, r: R): { sep?: string; text: string } {
+  const v = omitEmpty(parseDocument(doc).toJS());
+  if (r.chance(0.5)) return { text: `${JSON.stringify(v, null, r.pick([2, 4]))}\n` };
+  // `--- {a: 1,\n  b: …}`: one line per top-level entry
+  const o = v as Record<string, unknown>;
+  return { sep: "--- ", text: `{${Object.keys(o).map((k) => `${k}: ${JSON.stringify(o[k])}`).join(",\n  ")}}\n` };
+}
 
 export function genStream(r: R, i: number): string {
   const st: Style = { step: r.pick([2, 2, 2, 4, 3]), seqIndent: r.chance(0.5), q: quoter(r), comments: r.chance(0.5) };
   const n = 1 + r.int(3);
-  let out = r.chance(0.2) ? "---\n" : "";
+  let out = r.chance(0.05) ? `%YAML ${r.pick(["1.1", "1.2"])}\n---\n` : r.chance(0.2) ? "---\n" : "";
   for (let k = 0; k < n; k++) {
-    if (k) out += r.pick(["---\n", "---\n", "--- # next\n", "\n---\n"]);
-    out += genDocument(r, st, i * 10 + k);
+    let sep = k ? r.pick(["---\n", "---\n", "--- # next\n", "\n---\n", "--- !!map\n"]) : "";
+    let doc = genDocument(r, st, i * 10 + k);
+    if (r.chance(0.05)) {
+      const f = asFlow(doc, r);
+      if (f.sep) sep = k ? f.sep : out.endsWith("---\n") ? "" : f.sep;
+      doc = f.text;
+      if (f.sep && !sep) out = `${out.slice(0, -1)} `; // the stream's own `---` line opens it
+    }
+    out += sep + doc;
   }
   if (r.chance(0.1)) out = out.slice(0, -1); // no final newline
   if (r.chance(0.05)) out = out.replace(/\n/g, "\r\n");
@@ -278,7 +317,7 @@ export function run(text: string, mode: Mode, cfg?: InjectConfig): { out: string
   for (const d of [...sp.push(text), ...sp.end()]) {
     const r = transformDocument(d, "gen", mode, cfg);
     failures.push(...r.failures);
-    out += d.sep + r.text;
+    out += (r.sep ?? d.sep) + r.text;
   }
   return { out, failures };
 }
@@ -299,7 +338,7 @@ export function injectAll(text: string, cfg: InjectConfig, planned: boolean): st
         out += `ERROR ${(e as Error).message}\n`;
         continue;
       }
-      out += d.sep + r.text + `\n#REPORT ${JSON.stringify(r.reports)} ${JSON.stringify(r.failures)} ${JSON.stringify(r.warnings)}\n`;
+      out += (r.sep ?? d.sep) + r.text + `\n#REPORT ${JSON.stringify(r.reports)} ${JSON.stringify(r.failures)} ${JSON.stringify(r.warnings)}\n`;
     }
     return out;
   } finally {

@@ -99,7 +99,10 @@ export interface SeqPlan {
 
 interface Planned {
   edits: Edit[];
-  /** Every entry or item went away and nothing was added: the caller should drop the whole key. */
+  /**
+   * Every entry or item went away and nothing was added: the caller drops the whole key, or,
+   * for a flow collection it keeps (see DocEditor.drops), applies `edits`, which empty it.
+   */
   emptied: boolean;
 }
 
@@ -221,29 +224,52 @@ export class DocEditor {
   /** Plans and records the edits of `plan` on `parent[key]`. */
   map(parent: MapNode, key: string, plan: MapPlan, path: string): void {
     const p = this.planMapEntry(parent, key, plan, path);
-    if (p.emptied) {
-      const e = entry(parent, key)!;
-      this.edits.push(...this.removeEntry(parent, e));
-    } else this.edits.push(...p.edits);
+    const e = entry(parent, key);
+    pushAll(this.edits, p.emptied && this.drops(parent, e!) ? this.dropEntry(parent, e!) : p.edits);
   }
 
-  /** Plans and records the edits of `plan` on the sequence `parent[key]`. */
-  seq(parent: MapNode, key: string, plan: SeqPlan, path: string): void {
+  /**
+   * Plans and records the edits of `plan` on the sequence `parent[key]`. `fill` is a hole in the
+   * plan's values (a plain string standing for another) and the string that fills it in this
+   * document: the text of shared values is rendered once and filled per document.
+   */
+  seq(parent: MapNode, key: string, plan: SeqPlan, path: string, fill?: [string, string]): void {
     const p = this.planSeqEntry(parent, key, plan, path);
-    if (p.emptied) this.edits.push(...this.removeEntry(parent, entry(parent, key)!));
-    else this.edits.push(...p.edits);
+    const e = entry(parent, key);
+    if (p.emptied && this.drops(parent, e!)) return pushAll(this.edits, this.dropEntry(parent, e!));
+    for (const edit of p.edits) {
+      const split = fill && edit.text.includes(fill[0]) ? holeSplit(edit.text, fill[0]) : undefined;
+      if (!split) this.edits.push(edit);
+      else if (edit.start !== edit.end) this.edits.push({ ...edit, text: split[0] + split[1](fill![1]) + split[2] });
+      else {
+        // an insertion: three, in order at one offset, so that the text around the hole stays the
+        // same string from pod to pod (the output holds one encoded copy of it)
+        this.edits.push({ ...edit, text: split[0] }, { ...edit, text: split[1](fill![1]) }, { ...edit, text: split[2] });
+      }
+    }
+  }
+
+  /**
+   * Whether an entry whose collection was emptied goes. A block collection goes (injection
+   * adds new keys in block style). A flow one stays (`{}`, `[]`: the user wrote it), unless it
+   * sits in a flow map under a key written as injection writes a new one (`"volumes": […]`).
+   */
+  private drops(parent: MapNode, e: MapEntry): boolean {
+    const v = e.value;
+    if (!v || v.kind === "scalar" || !v.flow) return true;
+    return parent.flow && this.text.startsWith(`${JSON.stringify(e.key)}:`, e.keyStart);
   }
 
   private planMapEntry(parent: MapNode, key: string, plan: MapPlan, path: string): Planned {
     const e = entry(parent, key);
-    if (!e || e.value === null || isEmptyFlow(e.value)) {
+    if (!e || isNull(e.value) || isEmptyFlow(e.value)) {
       const value = fromNothing(plan);
       if (!value) return { edits: [], emptied: false };
       if (!e) return { edits: [this.insertEntry(parent, key, value, plan.createFirst)], emptied: false };
-      if (e.value === null) return { edits: this.replaceEntryValue(parent, e, value), emptied: false };
-      return { edits: [{ start: e.value.start, end: e.value.end, text: emitFlow(value) }], emptied: false };
+      if (isNull(e.value)) return { edits: this.fillNull(parent, e, value), emptied: false };
+      return { edits: [this.fillEmptyFlow(e.value!, Object.keys(value).map((k) => `${JSON.stringify(k)}: ${emitFlow(value[k])}`))], emptied: false };
     }
-    const m = e.value;
+    const m = e.value!;
     if (m.kind !== "map") throw new EditError(`${path} must be a map, not ${describe(m)}`, m.start, false);
     if (m.flow) return this.planFlowMap(m, plan, path);
     return this.planBlockMap(m, plan, path);
@@ -261,8 +287,10 @@ export class DocEditor {
       const ci = lastIndexOfKey(children, e.key);
       if (ci >= 0) {
         const p = this.planMapEntry(m, e.key, children![ci][1], `${path}.${e.key}`);
-        if (p.emptied) pushAll(edits, this.removeEntry(m, e));
-        else {
+        if (p.emptied && this.drops(m, e)) {
+          pushAll(edits, this.dropEntry(m, e));
+          if (this.refilled(m, e)) kept++; // the key stays, with its null
+        } else {
           pushAll(edits, p.edits);
           kept++;
         }
@@ -277,6 +305,17 @@ export class DocEditor {
       if (plan.remove?.(e.key, e.value)) pushAll(edits, this.removeEntry(m, e));
       else kept++;
     }
+    const added = this.added(m, plan);
+    if (added) {
+      const last = m.entries[m.entries.length - 1];
+      edits.push({ start: last.end, end: last.end, text: emitMap(added, m.indent, this.style), rank: -m.indent });
+    } else if (kept === 0) return { edits: [], emptied: true };
+    return { edits, emptied: false };
+  }
+
+  /** The entries `plan` adds to `m` (its `set` and `children` keys that `m` lacks), in plan order. */
+  private added(m: MapNode, plan: MapPlan): { [k: string]: Json } | undefined {
+    const { set, children } = plan;
     let added: { [k: string]: Json } | undefined;
     if (set)
       for (let i = 0; i < set.length; i++) {
@@ -291,68 +330,47 @@ export class DocEditor {
         const v = fromNothing(children[lastIndexOfKey(children, k)][1]);
         if (v) (added ??= {})[k] = v;
       }
-    if (added) {
-      const last = m.entries[m.entries.length - 1];
-      edits.push({ start: last.end, end: last.end, text: emitMap(added, m.indent, this.style), rank: -m.indent });
-    } else if (kept === 0) return { edits: [], emptied: true };
-    return { edits, emptied: false };
+    return added;
   }
 
+  /** A flow map, edited in place: values replaced, entries removed with their comma, new entries appended after the last one. */
   private planFlowMap(m: MapNode, plan: MapPlan, path: string): Planned {
-    if ((plan.children ?? []).some(([k]) => entry(m, k)?.value && entry(m, k)!.value!.kind !== "scalar"))
-      throw new EditError(`${path} is a flow-style map`, m.start, true);
-    const set = new Map(plan.set ?? []);
-    const parts: string[] = [];
-    let changed = false;
-    const seen = new Set<string>();
-    for (const e of m.entries) {
-      seen.add(e.key);
-      const child = plan.children?.find(([k]) => k === e.key)?.[1];
-      if (set.has(e.key)) {
-        const v = set.get(e.key)!;
-        if (e.value && e.value.kind === "scalar" && e.value.value === v) parts.push(this.text.slice(e.keyStart, e.end));
-        else {
-          parts.push(`${JSON.stringify(e.key)}: ${emitFlow(v)}`);
-          changed = true;
-        }
-      } else if (!child && plan.remove?.(e.key, e.value)) changed = true;
-      else parts.push(this.text.slice(e.keyStart, e.end));
-    }
-    for (const [k, v] of set)
-      if (!seen.has(k)) {
-        parts.push(`${JSON.stringify(k)}: ${emitFlow(v)}`);
-        changed = true;
+    const edits: Edit[] = [];
+    const set = plan.set;
+    const children = plan.children;
+    const entries = m.entries;
+    const removed: boolean[] = new Array(entries.length).fill(false);
+    for (let ei = 0; ei < entries.length; ei++) {
+      const e = entries[ei];
+      const ci = lastIndexOfKey(children, e.key);
+      if (ci >= 0) {
+        const p = this.planMapEntry(m, e.key, children![ci][1], `${path}.${e.key}`);
+        if (p.emptied && this.drops(m, e)) removed[ei] = true;
+        else pushAll(edits, p.edits);
+        continue;
       }
-    for (const [k, child] of plan.children ?? []) {
-      if (seen.has(k)) continue;
-      const v = fromNothing(child);
-      if (v) {
-        parts.push(`${JSON.stringify(k)}: ${emitFlow(v)}`);
-        changed = true;
-      }
+      const si = lastIndexOfKey(set, e.key);
+      if (si >= 0) pushAll(edits, this.setValue(m, e, set![si][1]));
+      else if (plan.remove?.(e.key, e.value)) removed[ei] = true;
     }
-    if (!changed) return { edits: [], emptied: false };
-    return { edits: [{ start: m.start, end: m.end, text: this.flowText(m, parts, "{", "}") }], emptied: false };
-  }
-
-  private flowText(n: Node, parts: string[], open: string, close: string): string {
-    const orig = this.text.slice(n.start, n.end);
-    const pad = orig.length > 2 && orig[1] === " " ? " " : "";
-    return parts.length ? `${open}${pad}${parts.join(", ")}${pad}${close}` : `${open}${close}`;
+    const added = this.added(m, plan);
+    const addedTexts = added ? Object.keys(added).map((k) => `${JSON.stringify(k)}: ${emitFlow(added[k])}`) : [];
+    pushAll(edits, flowEdits(entries.map((e) => [e.keyStart, e.end]), removed, [], addedTexts));
+    return { edits, emptied: !added && removed.every(Boolean) };
   }
 
   private planSeqEntry(parent: MapNode, key: string, plan: SeqPlan, path: string): Planned {
     const e = entry(parent, key);
     const front = plan.front ?? [];
     const back = plan.back ?? [];
-    if (!e || e.value === null || isEmptyFlow(e.value)) {
+    if (!e || isNull(e.value) || isEmptyFlow(e.value)) {
       const items = joined(front, back);
       if (!items.length) return { edits: [], emptied: false };
       if (!e) return { edits: [this.insertEntry(parent, key, items, false)], emptied: false };
-      if (e.value === null) return { edits: this.replaceEntryValue(parent, e, items), emptied: false };
-      return { edits: [{ start: e.value.start, end: e.value.end, text: emitFlow(items) }], emptied: false };
+      if (isNull(e.value)) return { edits: this.fillNull(parent, e, items), emptied: false };
+      return { edits: [this.fillEmptyFlow(e.value!, items.map(emitFlow))], emptied: false };
     }
-    const s = e.value;
+    const s = e.value!;
     if (s.kind !== "seq") throw new EditError(`${path} must be a list, not ${describe(s)}`, s.start, false);
     if (s.flow) return this.planFlowSeq(s, plan);
     const edits: Edit[] = [];
@@ -379,23 +397,28 @@ export class DocEditor {
     return { edits, emptied: false };
   }
 
+  /** A flow sequence, edited in place like a flow map (see planFlowMap). */
   private planFlowSeq(s: SeqNode, plan: SeqPlan): Planned {
-    const parts: string[] = [];
-    let changed = false;
-    for (const f of plan.front ?? []) parts.push(emitFlow(f));
-    for (const it of s.items) {
-      if (plan.remove?.(it.node)) changed = true;
-      else parts.push(this.text.slice(it.start, it.end));
-    }
-    for (const b of plan.back ?? []) parts.push(emitFlow(b));
-    if ((plan.front ?? []).length || (plan.back ?? []).length) changed = true;
-    if (!changed) return { edits: [], emptied: false };
-    return { edits: [{ start: s.start, end: s.end, text: this.flowText(s, parts, "[", "]") }], emptied: false };
+    const items = s.items;
+    const removed = items.map((it) => plan.remove?.(it.node) === true);
+    const front = plan.front ?? [];
+    const back = plan.back ?? [];
+    const edits = flowEdits(items.map((it) => [it.start, it.end]), removed, front.map(emitFlow), back.map(emitFlow));
+    return { edits, emptied: !front.length && !back.length && removed.every(Boolean) };
   }
 
-  /** A new `key: value` entry in the block map `m`, appended (or first, when its first key starts its line). */
+  /** Items (`"k": v` or values) written into an empty flow collection, inside its brackets. */
+  private fillEmptyFlow(n: Node, parts: string[]): Edit {
+    return { start: n.start + 1, end: n.start + 1, text: parts.join(", ") };
+  }
+
+  /** A new `key: value` entry in the map `m`: appended (or first, when its first key starts its line). */
   private insertEntry(m: MapNode, key: string, value: Json, first: boolean | undefined): Edit {
-    if (m.flow) throw new EditError(`cannot add ${key} to a flow-style map`, m.start, true);
+    if (m.flow) {
+      const last = m.entries[m.entries.length - 1];
+      const text = `${JSON.stringify(key)}: ${emitFlow(value)}`;
+      return last ? { start: last.end, end: last.end, text: `, ${text}`, rank: NEW_KEY_RANK } : this.fillEmptyFlow(m, [text]);
+    }
     const text = entryText(key, value, m.indent, this.style);
     const head = m.entries[0];
     if (first && head.keyStart === head.lineStart + m.indent && this.text.slice(head.lineStart, head.keyStart).trim() === "")
@@ -404,31 +427,119 @@ export class DocEditor {
     return { start: last.end, end: last.end, text, rank: NEW_KEY_RANK };
   }
 
-  /** `key:` (no value) becomes `key:` + the value; the key's own line (and comment) stays. */
-  private replaceEntryValue(m: MapNode, e: MapEntry, value: Json): Edit[] {
-    if (m.flow) throw new EditError(`cannot set ${e.key} in a flow-style map`, m.start, true);
+  /**
+   * `key:` with no value, or an explicit null (`null`, `~`), gets a collection. In a block map
+   * the key's line keeps its text behind a `# was:` comment (`metadata: # was: null`), which
+   * tells dropEntry to give it back when uninject empties the collection again.
+   */
+  private fillNull(m: MapNode, e: MapEntry, value: Json): Edit[] {
+    const v = e.value;
+    if (m.flow) return [{ start: v!.start, end: v!.end, text: emitFlow(value) }];
+    const lineEnd = e.colon === undefined ? -1 : this.text.indexOf("\n", e.colon);
+    // the key's line must hold the whole entry (no value on a line of its own)
+    if (lineEnd < 0 || (v && v.start > lineEnd) || e.end !== lineEnd + 1)
+      throw new EditError(`cannot set ${e.key}`, e.keyStart, true);
     const nested = emitAfterKeyMemo(value, m.indent, this.style);
     if (!nested.startsWith("\n")) throw new EditError(`cannot set ${e.key}`, e.keyStart, true);
-    return [{ start: e.end, end: e.end, text: nested.slice(1), rank: -m.indent - this.style.step }];
+    return [
+      { start: e.colon!, end: e.colon!, text: NULL_MARK },
+      { start: e.end, end: e.end, text: nested.slice(1), rank: -m.indent - this.style.step },
+    ];
   }
 
   private setValue(m: MapNode, e: MapEntry, v: Json): Edit[] {
     const cur = e.value;
     if (cur && cur.kind === "scalar" && cur.value === v) return [];
     if (cur && cur.kind === "scalar") {
-      const text = emitScalar(v);
+      const text = m.flow ? emitFlow(v) : emitScalar(v);
       return [{ start: cur.start, end: cur.end, text: cur.style === "block" ? `${text}\n` : text }];
     }
-    if (m.flow) throw new EditError(`cannot set ${e.key} in a flow-style map`, m.start, true);
+    if (m.flow) return [{ start: cur!.start, end: cur!.end, text: emitFlow(v) }];
     return [...this.removeEntry(m, e), { start: e.end, end: e.end, text: `${spaces(m.indent)}${emitKey(e.key)}:${emitValueAfterKey(v, m.indent, this.style)}`, rank: -m.indent }];
   }
 
+  /**
+   * Removes an entry whose collection was emptied: the whole entry, or, when fillNull gave the
+   * key its collection, only that collection and the `# was:` mark (the key's null comes back).
+   */
+  private dropEntry(m: MapNode, e: MapEntry): Edit[] {
+    if (this.refilled(m, e)) {
+      const lineEnd = this.text.indexOf("\n", e.colon);
+      return [
+        { start: e.colon, end: e.colon + NULL_MARK.length, text: "" },
+        { start: lineEnd + 1, end: Math.max(lineEnd + 1, e.end), text: "" },
+      ];
+    }
+    return this.removeEntry(m, e);
+  }
+
+  /** Did fillNull give this key its collection (its line carries the `# was:` mark)? */
+  private refilled(m: MapNode, e: MapEntry): e is MapEntry & { colon: number } {
+    return !m.flow && e.colon !== undefined && this.text.startsWith(NULL_MARK, e.colon);
+  }
+
   private removeEntry(m: MapNode, e: MapEntry): Edit[] {
-    if (m.flow) throw new EditError(`cannot remove ${e.key} from a flow-style map`, m.start, true);
+    if (m.flow) {
+      const i = m.entries.indexOf(e);
+      return flowEdits(m.entries.map((x) => [x.keyStart, x.end]), m.entries.map((_, j) => j === i), [], []);
+    }
     if (e.keyStart !== e.lineStart + m.indent || this.text.slice(e.lineStart, e.keyStart).trim() !== "")
       throw new EditError(`cannot remove ${e.key}: it shares a line with its parent`, e.keyStart, true);
     return [{ start: e.lineStart, end: e.end, text: "" }];
   }
+}
+
+const holeSplits = new Map<string, [string, (v: string) => string, string]>();
+
+/**
+ * A rendered text around its hole: before, how the filling value is written there (a JSON
+ * string in flow style, a plain or quoted scalar in block style), after. Memoised by text.
+ */
+function holeSplit(text: string, hole: string): [string, (v: string) => string, string] {
+  let split = holeSplits.get(text);
+  if (!split) {
+    const quoted = `"${hole}"`;
+    const q = text.indexOf(quoted);
+    const i = q >= 0 ? q : text.indexOf(hole);
+    const len = q >= 0 ? quoted.length : hole.length;
+    split = [flat(text.slice(0, i)), q >= 0 ? (v) => JSON.stringify(v) : emitScalar, flat(text.slice(i + len))];
+    if (holeSplits.size >= 256) holeSplits.clear();
+    holeSplits.set(text, split);
+  }
+  return split;
+}
+
+/** What fillNull writes after a key's colon: a comment holding the key's old text (` # was: null`). */
+export const NULL_MARK = " # was:";
+
+/** An explicit or empty null value (`key:`, `key: null`, `key: ~`). */
+function isNull(n: Node | null): boolean {
+  return n === null || (n.kind === "scalar" && n.style === "plain" && n.value === null);
+}
+
+/**
+ * The edits of a non-empty flow collection whose members are [start, end) spans: the `removed`
+ * members go, each run with the comma before it (at the front, with the comma after it);
+ * `front` texts go before the first member and `back` texts after the last.
+ */
+function flowEdits(spans: [number, number][], removed: boolean[], front: string[], back: string[]): Edit[] {
+  const n = spans.length;
+  const first = spans[0][0];
+  const last = spans[n - 1][1];
+  if (removed.every(Boolean) && (front.length || back.length)) return [{ start: first, end: last, text: [...front, ...back].join(", ") }];
+  const edits: Edit[] = [];
+  if (front.length) edits.push({ start: first, end: first, text: front.map((f) => `${f}, `).join("") });
+  for (let a = 0; a < n; a++) {
+    if (!removed[a]) continue;
+    let b = a;
+    while (b + 1 < n && removed[b + 1]) b++;
+    if (a > 0) edits.push({ start: spans[a - 1][1], end: spans[b][1], text: "" });
+    else if (b < n - 1) edits.push({ start: first, end: spans[b + 1][0], text: "" });
+    else edits.push({ start: first, end: last, text: "" });
+    a = b;
+  }
+  if (back.length) edits.push({ start: last, end: last, text: back.map((b) => `, ${b}`).join(""), rank: NEW_KEY_RANK });
+  return edits;
 }
 
 export { toJS };

@@ -1,13 +1,13 @@
 /**
  * A fast scanner for the YAML that Kubernetes manifests are written in: block maps and
- * sequences, plain/quoted/block scalars, one-line flow collections and comments. It
+ * sequences, plain/quoted/block scalars, flow collections and comments. It
  * records where every node is, which lets injection splice text into the original.
  *
- * It is deliberately conservative. Anything outside that subset (anchors, aliases, tags,
- * complex keys, multi-line flow collections, indentation indicators, tabs in indentation…)
- * throws `ScanBail`, and the caller parses the document with the `yaml` package instead.
- * A `ScanError` is a syntax error as far as this scanner can tell; callers ask the `yaml`
- * package for the definitive verdict and message.
+ * It is deliberately conservative. Anything outside that subset (anchors, aliases, tags other
+ * than `!!map`/`!!seq`, complex keys, scalars spanning lines inside flow collections,
+ * indentation indicators, tabs in indentation…) throws `ScanBail`, and the caller parses the
+ * document with the `yaml` package instead. A `ScanError` is a syntax error as far as this
+ * scanner can tell; callers ask the `yaml` package for the definitive verdict and message.
  */
 import type { MapEntry, MapNode, Node, ScalarNode, Scalar, SeqItem, SeqNode } from "./tree.js";
 
@@ -85,12 +85,41 @@ export function resolvePlain(s: string): Scalar {
   return s;
 }
 
+const sign = (s: string) => (s.charCodeAt(0) === 45 ? -1 : 1);
+const unsigned = (s: string) => (s.charCodeAt(0) === 45 || s.charCodeAt(0) === 43 ? s.slice(1) : s).replace(/_/g, "");
+
+/**
+ * YAML 1.1 resolution of a plain scalar (a document under `%YAML 1.1`), as the `yaml` package's
+ * yaml-1.1 schema resolves it: yes/no/on/off booleans, 0-prefixed octal, 0b binary, `_` in
+ * numbers, base-60 numbers. Timestamps stay strings.
+ */
+export function resolvePlain11(s: string): Scalar {
+  if (/^(?:~|[Nn]ull|NULL)?$/.test(s)) return null;
+  if (/^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/.test(s)) return true;
+  if (/^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/.test(s)) return false;
+  const c = s.charCodeAt(0);
+  if (!((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46)) return s;
+  if (/^[-+]?0b[0-1_]+$/.test(s)) return sign(s) * parseInt(unsigned(s).slice(2), 2);
+  if (/^[-+]?0[0-7_]+$/.test(s)) return sign(s) * parseInt(unsigned(s), 8);
+  if (/^[-+]?[0-9][0-9_]*$/.test(s)) return sign(s) * parseInt(unsigned(s), 10);
+  if (/^[-+]?0x[0-9a-fA-F_]+$/.test(s)) return sign(s) * parseInt(unsigned(s).slice(2), 16);
+  if (/^[-+]?\.(?:inf|Inf|INF)$/.test(s)) return sign(s) * Infinity;
+  if (/^\.(?:nan|NaN|NAN)$/.test(s)) return NaN;
+  if (/^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/.test(s) || /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/.test(s)) return parseFloat(s.replace(/_/g, ""));
+  if (/^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/.test(s))
+    return sign(s) * unsigned(s).split(":").reduce((acc, part) => acc * 60 + Number(part), 0);
+  return s;
+}
+
 /** Characters YAML does not allow in a stream (C0 controls except tab/LF/CR, DEL) and U+FFFD (invalid UTF-8). */
 export const FORBIDDEN_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\uFFFD]/;
 
-/** Parses one document (without its `---` line). Returns null for an empty document. */
-export function scanDocument(text: string): Node | null {
-  return new Scanner(text).document();
+/**
+ * Parses one document (without its `---` line). Returns null for an empty document.
+ * `version` is the document's `%YAML` directive (plain scalars resolve by YAML 1.2 without one).
+ */
+export function scanDocument(text: string, version?: "1.1" | "1.2"): Node | null {
+  return new Scanner(text, version === "1.1" ? resolvePlain11 : resolvePlain).document();
 }
 
 /** Deepest nesting the scanner follows; deeper documents go to the full parser, which refuses them by name (see yaml-lib). */
@@ -100,7 +129,10 @@ class Scanner {
   private readonly n: number;
   /** Collections open at the current position. */
   private depth = 0;
-  constructor(private readonly s: string) {
+  constructor(
+    private readonly s: string,
+    private readonly resolve: (s: string) => Scalar,
+  ) {
     this.n = s.length;
   }
 
@@ -257,7 +289,8 @@ class Scanner {
         seen.add(key);
       }
       const lineStart = this.lineStartOf(p);
-      const q = this.skipSpaces(this.lastKeyAfter);
+      const colon = this.lastKeyAfter;
+      const q = this.skipSpaces(colon);
       let value: Node | null = null;
       if (q >= this.n || s.charCodeAt(q) === NL || s.charCodeAt(q) === HASH) {
         const lineEnd = this.nextLine(q);
@@ -273,7 +306,7 @@ class Scanner {
         value = this.inlineValue(q, indent);
         after = this.after;
       }
-      entries.push({ key, keyStart: p, lineStart, value, end: after });
+      entries.push({ key, keyStart: p, lineStart, colon, value, end: after });
       const r = this.skipToContent(after);
       if (r >= this.n) break;
       const c = this.col(r);
@@ -422,14 +455,15 @@ class Scanner {
       }
       case "[":
       case "{": {
-        const f = this.flow(p, this.eol(p));
+        const f = this.flow(p, parentIndent);
         this.after = this.endOfLine(f.end);
         return f;
       }
+      case "!":
+        return this.tagged(p, parentIndent);
       case "&":
       case "*":
-      case "!":
-        throw new ScanBail("anchor, alias or tag", p);
+        throw new ScanBail("anchor or alias", p);
       case "%":
       case "@":
       case "`":
@@ -437,6 +471,28 @@ class Scanner {
     }
     if ((c === "?" || c === "-") && this.isWsOrEol(p + 1)) throw new ScanBail("complex key or nested sequence", p);
     return this.plain(p, parentIndent);
+  }
+
+  /**
+   * `!!map` before a map, `!!seq` before a sequence (`--- !!map`): tags that say what the node
+   * is anyway, so the node is the collection after them. Any other tag goes to the full parser.
+   */
+  private tagged(p: number, parentIndent: number): Node {
+    const s = this.s;
+    let e = p;
+    while (!this.isWsOrEol(e)) e++;
+    const tag = s.slice(p, e);
+    if (tag !== "!!map" && tag !== "!!seq") throw new ScanBail("tag", p);
+    const q = this.skipSpaces(e);
+    let node: Node;
+    if (q >= this.n || s.charCodeAt(q) === NL || (s.charCodeAt(q) === HASH && q > e)) {
+      const r = this.skipToContent(this.nextLine(q));
+      if (r >= this.n || this.col(r) <= parentIndent) throw new ScanBail("tagged empty node", p);
+      node = this.nodeAtLineStart(r, parentIndent);
+    } else if (q > e && (s[q] === "[" || s[q] === "{")) node = this.inlineValue(q, parentIndent);
+    else throw new ScanBail("tagged node", p);
+    if (node.kind !== (tag === "!!map" ? "map" : "seq")) throw new ScanBail("tag of another kind of node", p);
+    return node;
   }
 
   private plain(p: number, parentIndent: number): ScalarNode {
@@ -483,7 +539,7 @@ class Scanner {
     }
     if (text.length === 0) throw new ScanError("empty plain scalar", p);
     this.after = after;
-    return { kind: "scalar", start: p, end, value: resolvePlain(text), style: "plain" };
+    return { kind: "scalar", start: p, end, value: this.resolve(text), style: "plain" };
   }
 
   private trimEnd(p: number, e: number): number {
@@ -717,9 +773,44 @@ class Scanner {
     }
   }
 
-  // ---- flow collections (one line) --------------------------------------------------------
+  // ---- flow collections ------------------------------------------------------------------
 
-  private flow(p: number, lineEnd: number): MapNode | SeqNode {
+  /**
+   * Skips spaces, line breaks and comments inside a flow collection. A line it moves to must be
+   * indented past the enclosing block (`parentIndent`); a closing bracket may sit at it.
+   */
+  private flowSpace(i: number, parentIndent: number): number {
+    const s = this.s;
+    for (;;) {
+      while (i < this.n && (s.charCodeAt(i) === SPACE || s.charCodeAt(i) === 9)) i++;
+      if (i >= this.n) return i;
+      const c = s.charCodeAt(i);
+      if (c === HASH && (i === 0 || s.charCodeAt(i - 1) === SPACE || s.charCodeAt(i - 1) === 9 || s.charCodeAt(i - 1) === NL)) {
+        i = this.eol(i);
+        continue;
+      }
+      if (c !== NL) return i;
+      // the next line that is not blank
+      let k = i + 1;
+      for (;;) {
+        let r = k;
+        while (r < this.n && s.charCodeAt(r) === SPACE) r++;
+        if (r < this.n && s.charCodeAt(r) === NL) {
+          k = r + 1;
+          continue;
+        }
+        if (r >= this.n) throw new ScanError("unterminated flow collection", i);
+        const ch = s.charCodeAt(r);
+        const col = r - k;
+        if (col <= parentIndent && !((ch === 93 || ch === 125) && col === parentIndent)) throw new ScanBail("flow collection line not indented", r);
+        if (col === 0 && (s.startsWith("---", r) || s.startsWith("...", r))) throw new ScanError("document marker inside a flow collection", r);
+        i = r;
+        break;
+      }
+    }
+  }
+
+  private flow(p: number, parentIndent: number): MapNode | SeqNode {
     if (++this.depth > MAX_SCAN_DEPTH) throw new ScanBail("deep nesting", p);
     const s = this.s;
     const isSeq = s[p] === "[";
@@ -730,15 +821,15 @@ class Scanner {
     let seen: Set<string> | undefined;
     const lineStart = this.lineStartOf(p);
     for (;;) {
-      i = this.skipSpaces(i);
-      if (i >= lineEnd) throw new ScanBail("multi-line flow collection", p);
+      i = this.flowSpace(i, parentIndent);
+      if (i >= this.n) throw new ScanError("unterminated flow collection", p);
       if (s[i] === close) {
         i++;
         break;
       }
       if (isSeq) {
-        const v = this.flowValue(i, lineEnd);
-        const after = this.skipSpaces(v.end);
+        const v = this.flowValue(i, parentIndent);
+        const after = this.flowSpace(v.end, parentIndent);
         if (s.charCodeAt(after) === COLON) throw new ScanBail("pair in a flow sequence", after);
         items.push({ start: i, lineStart, node: v, end: v.end });
         i = after;
@@ -748,19 +839,17 @@ class Scanner {
         let k: number;
         if (s[i] === '"' || s[i] === "'") {
           const q = s[i] === '"' ? this.double(i, -1, true) : this.single(i, -1, true);
-          if (!q) throw new ScanBail("multi-line flow collection", i);
+          if (!q) throw new ScanBail("multi-line quoted key in a flow collection", i);
           key = q.value;
           k = this.skipSpaces(q.end);
-          if (s.charCodeAt(k) !== COLON) throw new ScanBail("flow map entry without a value", k);
-          k++;
         } else {
-          const v = this.flowPlain(i, lineEnd, true);
+          const v = this.flowPlain(i);
           key = s.slice(i, v.end);
           k = this.skipSpaces(v.end);
-          if (s.charCodeAt(k) !== COLON) throw new ScanBail("flow map entry without a value", k);
-          k++;
         }
-        k = this.skipSpaces(k);
+        if (s.charCodeAt(k) !== COLON) throw new ScanBail("flow map entry without a value", k);
+        const colon = k + 1;
+        k = this.flowSpace(colon, parentIndent);
         if (s[k] === "," || s[k] === "}") throw new ScanBail("flow map entry without a value", k);
         // one set per flow map past a few keys: a one-line JSON object can hold 100,000 of them
         if (entries.length < 12) {
@@ -770,9 +859,9 @@ class Scanner {
           if (seen.has(key)) throw new ScanBail("duplicate key", keyStart);
           seen.add(key);
         }
-        const v = this.flowValue(k, lineEnd);
-        entries.push({ key, keyStart, lineStart, value: v, end: v.end });
-        i = this.skipSpaces(v.end);
+        const v = this.flowValue(k, parentIndent);
+        entries.push({ key, keyStart, lineStart, colon, value: v, end: v.end });
+        i = this.flowSpace(v.end, parentIndent);
       }
       if (s[i] === ",") {
         i++;
@@ -782,7 +871,9 @@ class Scanner {
         i++;
         break;
       }
-      if (i >= lineEnd) throw new ScanBail("multi-line flow collection", p);
+      if (i >= this.n) throw new ScanError("unterminated flow collection", p);
+      // a plain scalar that goes on over a line break, or a syntax error: the full parser decides
+      if (s.lastIndexOf("\n", i) > p) throw new ScanBail("multi-line plain scalar in a flow collection", i);
       throw new ScanError(`unexpected ${JSON.stringify(s[i])} in a flow collection`, i);
     }
     this.depth--;
@@ -791,35 +882,35 @@ class Scanner {
       : { kind: "map", flow: true, start: p, end: i, indent: this.col(p), entries };
   }
 
-  private flowValue(i: number, lineEnd: number): Node {
+  private flowValue(i: number, parentIndent: number): Node {
     const s = this.s;
     const c = s[i];
-    if (c === "[" || c === "{") return this.flow(i, lineEnd);
+    if (c === "[" || c === "{") return this.flow(i, parentIndent);
     if (c === '"' || c === "'") {
       const q = c === '"' ? this.double(i, -1, true) : this.single(i, -1, true);
-      if (!q) throw new ScanBail("multi-line flow collection", i);
+      if (!q) throw new ScanBail("multi-line quoted scalar in a flow collection", i);
       return { kind: "scalar", start: i, end: q.end, value: q.value, style: c === '"' ? "double" : "single" };
     }
     if (c === "&" || c === "*" || c === "!" || c === "?") throw new ScanBail("anchor, alias, tag or complex key", i);
-    const v = this.flowPlain(i, lineEnd, false);
+    const v = this.flowPlain(i);
     const text = s.slice(i, v.end);
     if (!text) throw new ScanError("empty value in a flow collection", i);
-    return { kind: "scalar", start: i, end: v.end, value: resolvePlain(text), style: "plain" };
+    return { kind: "scalar", start: i, end: v.end, value: this.resolve(text), style: "plain" };
   }
 
-  private flowPlain(i: number, lineEnd: number, key: boolean): { end: number } {
+  /** A plain scalar in a flow collection, up to its line's end at most (a longer one is found by the caller). */
+  private flowPlain(i: number): { end: number } {
     const s = this.s;
     let j = i;
-    for (; j < lineEnd; j++) {
+    for (; j < this.n; j++) {
       const ch = s[j];
-      if (ch === "," || ch === "[" || ch === "]" || ch === "{" || ch === "}") break;
+      if (ch === "\n" || ch === "," || ch === "[" || ch === "]" || ch === "{" || ch === "}") break;
       if (ch === ":") {
         const nx = s[j + 1];
         if (nx === undefined || nx === " " || nx === "\t" || nx === "\n" || nx === "," || nx === "]" || nx === "}" || nx === "[" || nx === "{") break;
       }
-      if (ch === "#" && j > i && (s[j - 1] === " " || s[j - 1] === "\t")) throw new ScanBail("comment in a flow collection", j);
+      if (ch === "#" && j > i && (s[j - 1] === " " || s[j - 1] === "\t")) break;
     }
-    if (j >= lineEnd && !key) throw new ScanBail("multi-line flow collection", i);
     return { end: this.trimEnd(i, j) };
   }
 }

@@ -21,6 +21,8 @@ export interface MapEntry {
   keyStart: number;
   /** Start of the key's line (block maps). */
   lineStart: number;
+  /** Just after the `:` that ends the key (set by the scanner). */
+  colon?: number;
   /** The value; null when the key has no value (`key:`). */
   value: Node | null;
   /** Block: start of the line after the entry's last line (or the text's end). Flow: just after the value. */
