@@ -98,6 +98,16 @@ export class Interner {
     this.raw.set(own(text), set);
   }
 
+  /**
+   * Lets go of the label texts as written (the fast path's keys), keeping the strings and sets:
+   * between two scrapes of a pod they are most of the interner's memory (a proxy's label text is
+   * ~250 bytes a series: 8.5 of 19.7 KB per pod), and the next scrape finds its sets again by
+   * their hash after parsing each distinct label text once.
+   */
+  forgetRaw(): void {
+    this.raw.clear();
+  }
+
   /** Distinct label sets held. */
   get size(): number {
     return this.count;

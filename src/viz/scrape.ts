@@ -141,6 +141,8 @@ export class Scraper {
           // The proxy's write counter, from which mesh's own scrape is discounted, counts what went
           // on the wire: the compressed size when gzip was used.
           const result: ScrapedPod = { time, metrics: c.end(), bodyBytes: wire ?? textBytes };
+          // Between rounds the interner keeps only the strings and label sets both scrapes share.
+          interner.forgetRaw();
           scraped++;
           // With a callback each scrape is handed over as it completes and not kept here, so the
           // caller can reduce it (e.g. to a delta) and let it go before the round ends.

@@ -145,3 +145,16 @@ test("Interner: one object per distinct label set, whatever the order; sets whos
   assert.equal(i.labelSet(["pod", "v129599"]), x);
   assert.equal(i.size, 5);
 });
+
+test("Interner.forgetRaw: the label texts go, the sets stay: the next scrape finds the same objects", () => {
+  const interner = new Interner();
+  const a = parseExposition(E1_HIST, { interner });
+  const set = [...a.buckets.get("response_latency_ms")!.keys()][0];
+  assert.equal(interner.fromRaw('direction="inbound",status_code="200",'), set);
+  interner.forgetRaw();
+  assert.equal(interner.fromRaw('direction="inbound",status_code="200",'), undefined);
+  const b = parseExposition(E1_HIST, { interner });
+  assert.equal([...b.buckets.get("response_latency_ms")!.keys()][0], set);
+  assert.equal([...b.samples.get("response_latency_ms_count")!.keys()][0], set);
+  assert.equal(interner.size, 1);
+});
