@@ -76,7 +76,12 @@ export async function readCluster(cluster: ClusterApi, ns: string | undefined, c
     : list(nsRes, "/api/v1/namespaces");
   const config = shared.linkerdConfig ? shared.linkerdConfig() : cluster.getJson<ConfigMap>(`/api/v1/namespaces/${encodeURIComponent(controlPlaneNamespace)}/configmaps/linkerd-config`);
   const [all, nsItems, cm] = await Promise.all([Promise.all(lists), namespaces, config]);
-  const objects = [...nsItems.map((n) => toObj(n, nsRes)), ...all.flat()];
+  // What is being deleted (an object, or everything in a terminating namespace) is going away:
+  // its mistakes are no longer the user's to fix.
+  const deleting = (o: Obj) => Boolean(obj(o.value.metadata)?.deletionTimestamp);
+  const namespaceObjs = nsItems.map((n) => toObj(n, nsRes));
+  const terminating = new Set(namespaceObjs.filter(deleting).map((n) => n.name));
+  const objects = [...namespaceObjs, ...all.flat()].filter((o) => !deleting(o) && !terminating.has(o.namespace));
   const settings = { ...DEFAULT_SETTINGS, controlPlaneNamespace };
   if (cm) {
     const v = (await linkerdValues(cm)) ?? {};
