@@ -52,6 +52,16 @@ export function addInstallFlags(cmd: Command, flags: InstallFlag[]): void {
   }
 }
 
+/** The certificate files named by --identity-* flags, read (for renderControlPlane). */
+export function givenCredentials(files: CredentialFiles, read: (path: string, flag: string) => string): { trustAnchors?: GivenFile; issuerCrt?: GivenFile; issuerKey?: GivenFile } {
+  const one = (path: string | undefined, flag: string): GivenFile | undefined => (path ? { path, text: read(path, flag) } : undefined);
+  return {
+    trustAnchors: one(files.trustAnchors, "--identity-trust-anchors-file"),
+    issuerCrt: one(files.issuerCrt, "--identity-issuer-certificate-file"),
+    issuerKey: one(files.issuerKey, "--identity-issuer-key-file"),
+  };
+}
+
 /** `-o` and Helm's value flags (-f, --set, --set-string, --set-file), as install and upgrade take them. */
 export function addValuesFlags(cmd: Command): void {
   cmd
@@ -178,17 +188,12 @@ templates/values.yaml lists and explains every value. Targets Linkerd ${LINKERD_
       if (scheme === "kubernetes.io/tls") externalIssuer = await preflight.readExternalIssuer(cluster, namespace);
     }
 
-    const readCredential = (path: string | undefined, flag: string): GivenFile | undefined => (path ? { path, text: read(path, flag) } : undefined);
     const r = await renderControlPlane({
       namespace,
       now,
       values,
       overrides,
-      files: {
-        trustAnchors: readCredential(files.trustAnchors, "--identity-trust-anchors-file"),
-        issuerCrt: readCredential(files.issuerCrt, "--identity-issuer-certificate-file"),
-        issuerKey: readCredential(files.issuerKey, "--identity-issuer-key-file"),
-      },
+      files: givenCredentials(files, read),
       clusterChecked: !opts.ignoreCluster,
       externalIssuer,
       certificates,

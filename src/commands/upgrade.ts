@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import type { Deps } from "../deps.js";
 import { MeshError, UsageError } from "../errors.js";
 import { applyInstallFlags, INSTALL_UPGRADE_FLAGS, type CredentialFiles } from "../install/flags.js";
-import type { CertificateSource, ExternalIssuer, GivenFile } from "../install/install.js";
+import type { CertificateSource, ExternalIssuer } from "../install/install.js";
 import { nameSome } from "../install/inventory.js";
 import { formatObjects, type OutputFormat } from "../install/render.js";
 import { mergeUserValues } from "../install/user-values.js";
@@ -13,7 +13,7 @@ import { fetchLinkerdConfigMap } from "../kube/linkerd-config.js";
 import type { ConfigMap, KubeObject, Pod, Secret } from "../kube/types.js";
 import { sanitize } from "../output/sanitize.js";
 import { LINKERD_VERSION } from "../version.js";
-import { addInstallFlags, addValuesFlags, camel, consultCluster, readAll, readUserFile } from "./install.js";
+import { addInstallFlags, addValuesFlags, camel, consultCluster, givenCredentials, readAll, readUserFile } from "./install.js";
 import { addFlags, applySetFlags, PROXY_FLAGS, type FlagValues } from "./proxy-flags.js";
 import { collect, globals } from "./shared.js";
 
@@ -177,18 +177,13 @@ The defaults of the flags below are the installed values, not those shown. Targe
       if (!(runAsRoot === true || runAsRoot === "true")) await preflight.checkNodeRuntimes(cluster);
     }
 
-    const readCredential = (path: string | undefined, flag: string): GivenFile | undefined => (path ? { path, text: read(path, flag) } : undefined);
     const certificates: CertificateSource = deps.certificates ?? (await import("../tls/index.js"));
     const r = await renderControlPlane({
       namespace,
       now,
       values,
       overrides,
-      files: {
-        trustAnchors: readCredential(files.trustAnchors, "--identity-trust-anchors-file"),
-        issuerCrt: readCredential(files.issuerCrt, "--identity-issuer-certificate-file"),
-        issuerKey: readCredential(files.issuerKey, "--identity-issuer-key-file"),
-      },
+      files: givenCredentials(files, read),
       clusterChecked: true,
       externalIssuer,
       certificates,
