@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (with Go 1.26 or newer on PATH) for mesh's test suite (as root):
 #   1. Debian packages the tests need (iproute2 for the pod network, prometheus for viz --prometheus-url,
-#      zsh and fish for the completion scripts),
+#      zsh and fish for the completion scripts, chromium for the dashboard's browser tests),
 #   2. npm dependencies (npm ci),
 #   3. kube-apiserver, kube-controller-manager, kube-scheduler and kubectl of a current Kubernetes
 #      release and the etcd it pins, built from Go modules, cached under
