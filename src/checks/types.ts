@@ -4,6 +4,8 @@
  * returning, fails by throwing (the error's message is what the user sees) and stays silent by
  * calling `skip()`.
  */
+import { sleep } from "../concurrency.js";
+
 export interface Check<C> {
   /** Stable kebab-case id, unique across all categories (tests and docs refer to it). */
   id: string;
@@ -73,15 +75,5 @@ export interface Clock {
 
 export const realClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve) => {
-      if (signal?.aborted) return resolve();
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      }
-      signal?.addEventListener("abort", done, { once: true });
-    }),
+  sleep,
 };

@@ -3,6 +3,7 @@
 // computes them), then every namespace's and workload's numbers, kept as the latest round and as
 // bounded history for the charts. With a Prometheus URL, the numbers come from Linkerd's queries
 // instead and nothing is scraped. One round at a time; the loop ends when its signal aborts.
+import { sleep } from "../concurrency.js";
 import type { ClusterApi } from "../kube/cluster.js";
 import type { Pod, ServiceProfile } from "../kube/types.js";
 import { sanitize } from "../output/sanitize.js";
@@ -84,18 +85,6 @@ export interface WorkloadDetail {
   /** Why routes or edges are not shown (Prometheus mode). */
   note?: string;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 
 export class Collector {
   readonly history: History;

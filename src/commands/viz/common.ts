@@ -1,3 +1,4 @@
+import { sleep } from "../../concurrency.js";
 import type { Deps } from "../../deps.js";
 import { MeshError } from "../../errors.js";
 import { sanitize } from "../../output/sanitize.js";
@@ -57,19 +58,6 @@ export function countdown(deps: Deps, ms: number): { stop: () => void } {
     },
   };
 }
-
-/** Waits `ms`, or less if `signal` aborts; the abort listener goes when the wait ends (long tap sessions wait often). */
-export const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 
 /**
  * Two scrapes of `pods`, `intervalMs` apart, as per-pod deltas with Prometheus' labels attached

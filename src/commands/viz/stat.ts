@@ -15,7 +15,8 @@ import { parseResourceArgs, STAT_ALL_TYPES, type ResourceRef, type ResourceType 
 import { podKey, Scraper, type ScrapedPod } from "../../viz/scrape.js";
 import { Aggregator, buildQuery, buildRows, sortRows, STAT_FAMILIES, type GroupStats, type PodSample, type StatRequest, type StatRow } from "../../viz/stat.js";
 import { globals, parseDuration, parseNamespace } from "../shared.js";
-import { clusterDomainOf, contextNamespace, countdown, scrapable, sleep } from "./common.js";
+import { sleep } from "../../concurrency.js";
+import { clusterDomainOf, contextNamespace, countdown, scrapable } from "./common.js";
 
 export interface StatOptions {
   /** How to reach the proxies' admin port (--via; default auto). */

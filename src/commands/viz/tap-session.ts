@@ -11,7 +11,7 @@ import { resolveTargets } from "../../viz/objects.js";
 import { parseAccessLog, splitKubeletTimestamp } from "../../viz/tap/access-log.js";
 import { accessLogFormat, accessLogHint } from "../../viz/tap/pods.js";
 import { buildIndex, matchesFilter, podInfo, RateBudget, toTapRequest, type PodInfo, type TapFilter, type TapIndex, type TapRequest } from "../../viz/tap/events.js";
-import { sleep } from "./common.js";
+import { sleep } from "../../concurrency.js";
 
 const isMeshedPod = (p: Pod) => Boolean(p.spec?.containers?.some((c) => c.name === "linkerd-proxy"));
 
