@@ -10,18 +10,12 @@
 //   npm run build && node bench/check-proxy.mjs [--namespaces 20] [--deployments 5] [--replicas 5] [--runs 3]
 // Needs the test cluster (root; see test/cluster/README.md): uses the one `npm run cluster:up`
 // started, else starts a private one. What it created is deleted at the end, also on failure.
-import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tsImport } from "tsx/esm/api";
-import { deleteNamespaces, log, makeRoomForPods, measure, median, waitForReadyPods } from "./lib/cluster-bench.mjs";
+import { clusterHarness, deleteNamespaces, log, makeRoomForPods, measure, median, option as opt, resultOf, waitForReadyPods } from "./lib/cluster-bench.mjs";
 
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const NAMESPACES = Number(opt("--namespaces", 20));
 const DEPLOYMENTS = Number(opt("--deployments", 5));
 const REPLICAS = Number(opt("--replicas", 5));
@@ -32,19 +26,10 @@ const LABEL = "mesh.bench/check-proxy";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = join(root, "bin", "mesh.js");
-const result = (r) => process.stdout.write(`${JSON.stringify({ bench: "check-proxy", ...r })}\n`);
+const result = resultOf("check-proxy");
 
-const { connectTestCluster, testClusterSkipReason } = await tsImport("../test/helpers/cluster.ts", import.meta.url);
+const { connectTestCluster } = await clusterHarness("check-proxy");
 const { installLinkerd, uninstallLinkerd } = await tsImport("../test/checks/install-on-cluster.ts", import.meta.url);
-const why = testClusterSkipReason();
-if (why) {
-  result({ skipped: why });
-  process.exit(0);
-}
-if (!existsSync(join(root, "dist", "runtime.js"))) {
-  result({ ok: false, error: "the CLI is not built: run `npm run build` first (npm run bench does)" });
-  process.exit(1);
-}
 
 const deployment = (name) => ({
   apiVersion: "apps/v1",

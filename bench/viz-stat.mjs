@@ -15,18 +15,13 @@
 // for profiling mesh by hand against the same cluster (`node --cpu-prof bin/mesh.js viz stat …`).
 // Needs the test cluster (root; see test/cluster/README.md): uses the one `npm run cluster:up`
 // started, else starts a private one. Its namespaces are deleted at the end, also on failure.
-import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { tsImport } from "tsx/esm/api";
+import { clusterHarness, deleteNamespaces, log, makeRoomForPods, measure, median, option as opt, resultOf, waitForReadyPods } from "./lib/cluster-bench.mjs";
 
 const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const NAMESPACES = Number(opt("--namespaces", 20));
 const DEPLOYMENTS = Number(opt("--deployments", 5));
 const REPLICAS = Number(opt("--replicas", 5));
@@ -37,16 +32,9 @@ const PODS = NAMESPACES * DEPLOYMENTS * REPLICAS;
 const INBOUND_RPS = 10;
 const TARGET_RSS_MB = 150;
 const SETUP_TIMEOUT_MS = 300_000;
-const CLEANUP_TIMEOUT_MS = 180_000;
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const log = (s) => process.stderr.write(`${s}\n`);
-const result = (r) => process.stdout.write(`${JSON.stringify({ bench: "viz-stat", ...r })}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const result = resultOf("viz-stat");
 const intervalMs = (() => {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(INTERVAL);
   if (!m) throw new Error(`--interval ${INTERVAL}: give e.g. 10s`);
@@ -54,27 +42,8 @@ const intervalMs = (() => {
 })();
 const TARGET_MS = intervalMs + 1000;
 
-const { connectTestCluster, testClusterSkipReason } = await tsImport("../test/helpers/cluster.ts", import.meta.url);
-const why = testClusterSkipReason();
-if (why) {
-  result({ skipped: why });
-  process.exit(0);
-}
-if (!existsSync(join(root, "dist", "runtime.js"))) {
-  result({ ok: false, error: "the CLI is not built: run `npm run build` first (npm run bench does)" });
-  process.exit(1);
-}
+const { connectTestCluster } = await clusterHarness("viz-stat");
 
-/** GNU time for exact peak RSS (ru_maxrss of the child); Debian's `time` package, installed if missing. */
-function gnuTime() {
-  if (!existsSync("/usr/bin/time") && process.getuid?.() === 0) {
-    log("installing Debian's time package for peak RSS...");
-    spawnSync("apt-get", ["install", "-y", "-q", "time"], { stdio: ["ignore", "ignore", "inherit"], timeout: 120_000 });
-  }
-  if (!existsSync("/usr/bin/time")) throw new Error("/usr/bin/time is missing (apt-get install time)");
-  return "/usr/bin/time";
-}
-const TIME = gnuTime();
 const tmp = mkdtempSync(join(tmpdir(), "mesh-bench-viz-stat-"));
 // The runs use a copy of the built CLI taken now: a build of dist/ during the runs (the tree may be
 // shared) cannot break or change them.
@@ -82,33 +51,6 @@ cpSync(join(root, "dist"), join(tmp, "cli", "dist"), { recursive: true });
 symlinkSync(join(root, "node_modules"), join(tmp, "cli", "node_modules"));
 writeFileSync(join(tmp, "cli", "mesh.mjs"), 'import { main } from "./dist/runtime.js";\n\nawait main();\n');
 const bin = join(tmp, "cli", "mesh.mjs");
-
-/**
- * Runs a command under GNU time; resolves with wall ms (measured here), peak RSS (MiB), CPU
- * seconds and the output. Killed after `timeoutMs`.
- */
-function measure(cmd, args, { timeoutMs = 120_000, env = process.env } = {}) {
-  const out = join(tmp, `time-${Math.random().toString(36).slice(2)}`);
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const p = spawn(TIME, ["-f", "%M %U %S", "-o", out, cmd, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
-    const stdout = [];
-    let stderr = "";
-    p.stdout.on("data", (d) => stdout.push(d));
-    p.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
-    p.on("error", reject);
-    p.on("close", (code) => {
-      clearTimeout(timer);
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      const line = existsSync(out) ? readFileSync(out, "utf8").trim().split("\n").pop() : "";
-      rmSync(out, { force: true });
-      const [kb, user, sys] = line.split(/\s+/).map(Number);
-      const buf = Buffer.concat(stdout);
-      resolve({ code, ms, rssMiB: kb / 1024, cpuS: user + sys, stdout: buf.toString("utf8"), stdoutBytes: buf.length, stderr });
-    });
-  });
-}
 
 // ---- the workloads ----
 
@@ -160,23 +102,11 @@ function deploymentObject(ns, d) {
   };
 }
 
-const isReady = (p) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
-
 const c = await connectTestCluster();
 const namespaces = [];
 let exitCode = 0;
 bench: try {
-  // The node stand-in registers a fixed pod capacity; clusters started before test/cluster/kubelet.ts
-  // registered 2000 have 500, which the scheduler counts every pod against: the bench's, and those of
-  // tests running beside it (leave them room, or their pods stay Pending).
-  const node = await c.api.get(`/api/v1/nodes/${c.state.nodeName}`);
-  const existing = (await c.api.get(`/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${c.state.nodeName}`)}`)).items.length;
-  const capacity = Number(node.status?.allocatable?.pods ?? 0);
-  if (capacity < existing + PODS + 200) {
-    const pods = String(Math.max(2000, existing + PODS + 200));
-    log(`node ${c.state.nodeName} allows ${capacity} pods (${existing} present): raising it to ${pods}, as test/cluster/kubelet.ts now registers`);
-    await c.api.mergePatch(`/api/v1/nodes/${c.state.nodeName}/status`, { status: { capacity: { pods }, allocatable: { pods } } });
-  }
+  await makeRoomForPods(c, PODS);
 
   log(`creating ${NAMESPACES} namespaces × ${DEPLOYMENTS} Deployments × ${REPLICAS} replicas = ${PODS} meshed pods...`);
   const setupStart = Date.now();
@@ -189,19 +119,7 @@ bench: try {
       }),
     ),
   );
-  const deadline = Date.now() + SETUP_TIMEOUT_MS;
-  let ready = 0;
-  for (let lastLog = 0; ; ) {
-    const pods = (await c.api.get(`/api/v1/pods?labelSelector=${encodeURIComponent("mesh.bench/viz-stat=true")}`)).items.filter((p) => namespaces.includes(p.metadata.namespace));
-    ready = pods.filter(isReady).length;
-    if (ready === PODS && pods.length === PODS) break;
-    if (Date.now() > deadline) throw new Error(`only ${ready} of ${PODS} pods Ready after ${SETUP_TIMEOUT_MS / 1000} s (${pods.length} exist)`);
-    if (Date.now() - lastLog > 10_000) {
-      log(`  ${pods.length} pods, ${ready} Ready (${((Date.now() - setupStart) / 1000).toFixed(0)} s)`);
-      lastLog = Date.now();
-    }
-    await sleep(1000);
-  }
+  await waitForReadyPods(c, { selector: "mesh.bench/viz-stat=true", namespaces, count: PODS, timeoutMs: SETUP_TIMEOUT_MS });
   const setupS = (Date.now() - setupStart) / 1000;
   log(`${PODS} pods Ready after ${setupS.toFixed(1)} s`);
 
@@ -303,18 +221,7 @@ bench: try {
   result({ ok: false, error: e.message });
   exitCode = 1;
 } finally {
-  log(`deleting ${namespaces.length} namespaces...`);
-  for (const ns of namespaces) await c.deleteNamespace(ns).catch((e) => log(`delete ${ns}: ${e.message}`));
-  const deadline = Date.now() + CLEANUP_TIMEOUT_MS;
-  for (;;) {
-    const left = (await c.api.get("/api/v1/namespaces").catch(() => ({ items: [] }))).items.filter((n) => namespaces.includes(n.metadata.name)).length;
-    if (left === 0) break;
-    if (Date.now() > deadline) {
-      log(`warning: ${left} namespaces still terminating after ${CLEANUP_TIMEOUT_MS / 1000} s`);
-      break;
-    }
-    await sleep(1000);
-  }
+  await deleteNamespaces(c, namespaces);
   rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(exitCode);

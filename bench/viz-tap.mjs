@@ -21,13 +21,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { tsImport } from "tsx/esm/api";
+import { clusterHarness, gnuTime, log, option as opt, resultOf, sleep } from "./lib/cluster-bench.mjs";
 
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const PODS = Number(opt("--pods", 50));
 const RPS = Number(opt("--rps", 200));
 const SECONDS = Number(opt("--seconds", 60));
@@ -38,27 +33,15 @@ const FIRST_EVENT_TIMEOUT_MS = 60_000;
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = join(root, "bin", "mesh.js");
-const log = (s) => process.stderr.write(`${s}\n`);
-const result = (r) => process.stdout.write(`${JSON.stringify({ bench: "viz-tap", ...r })}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const result = resultOf("viz-tap");
 const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
-const { connectTestCluster, testClusterSkipReason } = await tsImport("../test/helpers/cluster.ts", import.meta.url);
-const why = testClusterSkipReason();
-if (why) {
-  result({ skipped: why });
-  process.exit(0);
-}
-if (!existsSync(join(root, "dist", "runtime.js"))) {
-  result({ ok: false, error: "the CLI is not built: run `npm run build` first (npm run bench does)" });
-  process.exit(1);
-}
-if (!existsSync("/usr/bin/time") && process.getuid?.() === 0) {
-  log("installing Debian's time package for peak RSS...");
-  spawnSync("apt-get", ["install", "-y", "-q", "time"], { stdio: ["ignore", "ignore", "inherit"], timeout: 120_000 });
-}
-if (!existsSync("/usr/bin/time")) {
-  result({ ok: false, error: "/usr/bin/time is missing (apt-get install time)" });
+const { connectTestCluster } = await clusterHarness("viz-tap");
+let TIME;
+try {
+  TIME = gnuTime();
+} catch (e) {
+  result({ ok: false, error: e.message });
   process.exit(1);
 }
 const tmp = mkdtempSync(join(tmpdir(), "mesh-bench-viz-tap-"));
@@ -89,7 +72,7 @@ function rssOf(pid) {
  */
 async function follow(label, cmd, args, parseLine) {
   const timeOut = join(tmp, `time-${label}`);
-  const t = spawn("/usr/bin/time", ["-f", "%M %U %S", "-o", timeOut, cmd, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const t = spawn(TIME, ["-f", "%M %U %S", "-o", timeOut, cmd, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   let droppedSoFar = 0; // mesh's "dropped N events" warnings, as they arrive
   t.stderr.setEncoding("utf8").on("data", (d) => {

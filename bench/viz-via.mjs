@@ -9,17 +9,11 @@
 // Human-readable lines go to stderr, one JSON line on stdout (`ok`: every target met).
 //   npm run build && node bench/viz-via.mjs [--namespaces 2] [--deployments 5] [--replicas 5] [--runs 3]
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { tsImport } from "tsx/esm/api";
+import { clusterHarness, log, median, option as opt, resultOf, sleep } from "./lib/cluster-bench.mjs";
 
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const NAMESPACES = Number(opt("--namespaces", 2));
 const DEPLOYMENTS = Number(opt("--deployments", 5));
 const REPLICAS = Number(opt("--replicas", 5));
@@ -29,24 +23,9 @@ const INTERVAL_MS = 2000;
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = join(root, "bin", "mesh.js");
-const log = (s) => process.stderr.write(`${s}\n`);
-const result = (r) => process.stdout.write(`${JSON.stringify({ bench: "viz-via", ...r })}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const result = resultOf("viz-via");
 
-const { connectTestCluster, testClusterSkipReason } = await tsImport("../test/helpers/cluster.ts", import.meta.url);
-const why = testClusterSkipReason();
-if (why) {
-  result({ skipped: why });
-  process.exit(0);
-}
-if (!existsSync(join(root, "dist", "runtime.js"))) {
-  result({ ok: false, error: "the CLI is not built: run `npm run build` first (npm run bench does)" });
-  process.exit(1);
-}
+const { connectTestCluster } = await clusterHarness("viz-via");
 
 /** Runs the built mesh; resolves with its exit code, wall ms and output. */
 function run(args, kubeconfig) {

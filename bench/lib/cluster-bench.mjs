@@ -6,6 +6,36 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const log = (s) => process.stderr.write(`${s}\n`);
+
+/** The value after `--name` on the command line, else `dflt`. */
+export function option(name, dflt) {
+  const argv = process.argv.slice(2);
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+}
+
+/** Writes a bench's one JSON line on stdout. */
+export const resultOf = (bench) => (r) => process.stdout.write(`${JSON.stringify({ bench, ...r })}\n`);
+
+/**
+ * The test harness for a cluster bench, or exit: a skip line when there is no test cluster here
+ * (outside CI), a failure when the CLI is not built.
+ */
+export async function clusterHarness(bench) {
+  const result = resultOf(bench);
+  const { tsImport } = await import("tsx/esm/api");
+  const harness = await tsImport("../../test/helpers/cluster.ts", import.meta.url);
+  const why = harness.testClusterSkipReason();
+  if (why) {
+    result({ skipped: why });
+    process.exit(0);
+  }
+  if (!existsSync(new URL("../../dist/runtime.js", import.meta.url))) {
+    result({ ok: false, error: "the CLI is not built: run `npm run build` first (npm run bench does)" });
+    process.exit(1);
+  }
+  return harness;
+}
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -13,7 +43,7 @@ export const median = (xs) => {
 };
 
 /** GNU time for exact peak RSS (ru_maxrss of the child); Debian's `time` package, installed if missing. */
-function gnuTime() {
+export function gnuTime() {
   if (!existsSync("/usr/bin/time") && process.getuid?.() === 0) {
     log("installing Debian's time package for peak RSS...");
     spawnSync("apt-get", ["install", "-y", "-q", "time"], { stdio: ["ignore", "ignore", "inherit"], timeout: 120_000 });
