@@ -5,22 +5,9 @@
 import type { ClusterApi } from "../kube/cluster.js";
 import { sanitize } from "../output/sanitize.js";
 import { LINKERD_VERSION } from "../version.js";
+import type { CheckRow, CheckRun } from "./wire.js";
 
-export interface CheckRow {
-  id: string;
-  description: string;
-  status: "ok" | "warning" | "error";
-  error?: string;
-  hint?: string;
-}
-
-export interface CheckRun {
-  mode: "default" | "proxy";
-  success: boolean;
-  /** ms since the epoch. */
-  time: number;
-  categories: { id: string; checks: CheckRow[] }[];
-}
+export type { CheckRow, CheckRun };
 
 export interface CheckRunOptions {
   connect: () => Promise<ClusterApi>;

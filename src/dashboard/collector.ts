@@ -17,6 +17,7 @@ import { routeNames, ROUTE_FAMILIES } from "../viz/routes.js";
 import { podKey, Scraper, type ScrapedPod } from "../viz/scrape.js";
 import { buildQuery, STAT_FAMILIES, type PodSample } from "../viz/stat.js";
 import { History, type Point } from "./history.js";
+import type { WorkloadDetail as WireWorkloadDetail } from "./wire.js";
 import {
   edgeViews,
   groupsFromSamples,
@@ -71,20 +72,7 @@ interface RoundState extends Round {
   pods: Map<string, Pod>;
 }
 
-export interface WorkloadDetail {
-  round: number;
-  time: number;
-  source: "proxies" | "prometheus";
-  workload: WorkloadSummary;
-  history: Point[];
-  pods: PodView[];
-  routes: RouteView[];
-  inbound: EdgeView[];
-  outbound: EdgeView[];
-  controlPlaneVersion?: string;
-  /** Why routes or edges are not shown (Prometheus mode). */
-  note?: string;
-}
+export type WorkloadDetail = WireWorkloadDetail<ResourceType>;
 
 export class Collector {
   readonly history: History;

@@ -2,16 +2,9 @@
 // workload), the last `maxPoints` samples. Bounded twice: points per key, and keys (a key not
 // seen in a round is dropped, so the history follows the objects that exist). Pure.
 
-/** One sample of a row's numbers; null where the row had no requests in the interval. */
-export interface Point {
-  /** ms since the epoch (the end of the interval the numbers describe). */
-  t: number;
-  success: number | null;
-  rps: number | null;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
+import type { Point } from "./wire.js";
+
+export type { Point };
 
 export class History {
   private readonly series = new Map<string, Point[]>();

@@ -14,6 +14,7 @@ import type { Collector } from "./collector.js";
 import { hostAllowed, SECURITY_HEADERS, splitTokenPath, tokenMatches } from "./security.js";
 import type { TapParams, TapRow } from "./tap.js";
 import { namespaceKey, workloadKey, WORKLOAD_TYPES } from "./views.js";
+import type { Meta, NamespaceData, Overview } from "./wire.js";
 
 export interface StaticFile {
   body: Buffer;
@@ -124,7 +125,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     const c = o.collector;
     switch (path) {
       case "/api/meta":
-        return json(res, 200, { defaultNamespace: o.defaultNamespace ?? null, source: c.source, intervalMs: c.intervalMs, historyPoints: c.history.maxPoints, controlPlaneVersion: (await c.controlPlaneVersion()) ?? null, workloadTypes: WORKLOAD_TYPES });
+        return json(res, 200, { defaultNamespace: o.defaultNamespace ?? null, source: c.source, intervalMs: c.intervalMs, historyPoints: c.history.maxPoints, controlPlaneVersion: (await c.controlPlaneVersion()) ?? null, workloadTypes: WORKLOAD_TYPES } satisfies Meta);
       case "/api/overview": {
         const r = c.latest();
         return json(res, 200, {
@@ -133,7 +134,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
           source: c.source,
           error: c.lastError ?? null,
           namespaces: (r?.namespaces ?? []).map((n) => ({ ...n, history: c.history.get(namespaceKey(n.name)) })),
-        });
+        } satisfies Overview);
       }
       case "/api/namespace": {
         const ns = q.get("ns") ?? "";
@@ -147,7 +148,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
           error: c.lastError ?? null,
           namespace: ns,
           workloads: (r?.workloads ?? []).filter((w) => w.namespace === ns).map((w) => ({ ...w, history: c.history.get(workloadKey(w.namespace, w.kind, w.name)) })),
-        });
+        } satisfies NamespaceData);
       }
       case "/api/workload": {
         const kind = canonicalType(q.get("kind") ?? "") as ResourceType | undefined;

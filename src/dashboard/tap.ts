@@ -5,6 +5,7 @@ import { MeshError } from "../errors.js";
 import { sanitize } from "../output/sanitize.js";
 import type { TapRequest } from "../viz/tap/events.js";
 import { formatAddr } from "../viz/tap/format.js";
+import type { TapRow } from "./wire.js";
 
 /** The page's tap form: the flags of `mesh viz tap`. */
 export interface TapParams {
@@ -19,23 +20,7 @@ export interface TapParams {
   maxRps: number;
 }
 
-/** One request as a row of the tap page. */
-export interface TapRow {
-  id: string;
-  /** The proxy's own timestamp of the request. */
-  time: string;
-  method: string;
-  authority: string;
-  path: string;
-  status: number | null;
-  latencyMs: number | null;
-  src: string;
-  /** `namespace/pod` of the client when it is a known pod. */
-  srcPod?: string;
-  dst: string;
-  dstPod: string;
-  tls: string;
-}
+export type { TapRow };
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 

@@ -10,34 +10,14 @@ import { isMeshed, podStatus, type Target } from "../viz/objects.js";
 import type { ResourceType } from "../viz/resources.js";
 import { computeRouteRows, hasRequestData, profileFor, type RouteProfile } from "../viz/routes.js";
 import { aggregate, buildQuery, buildRows, type GroupStats, type PodSample, type StatRequest, type StatRow } from "../viz/stat.js";
-import type { Point } from "./history.js";
+import type { EdgeView, NamespaceSummary, Numbers, PodView, Point, RouteView, WorkloadSummary as WireWorkloadSummary } from "./wire.js";
+
+export type { EdgeView, NamespaceSummary, Numbers, PodView, RouteView };
 
 /** The workload types the namespace page lists (ReplicaSets of Deployments would repeat them). */
 export const WORKLOAD_TYPES: readonly ResourceType[] = ["deployment", "statefulset", "daemonset", "cronjob", "job", "replicationcontroller"];
 
-/** A row's numbers as the page shows them: null without requests (the CLI's `-`). */
-export interface Numbers {
-  /** Ratio 0..1. */
-  success: number | null;
-  rps: number | null;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
-export interface NamespaceSummary extends Numbers {
-  name: string;
-  meshed: number;
-  total: number;
-}
-
-export interface WorkloadSummary extends Numbers {
-  namespace: string;
-  kind: ResourceType;
-  name: string;
-  meshed: number;
-  total: number;
-}
+export type WorkloadSummary = WireWorkloadSummary<ResourceType>;
 
 export const NO_NUMBERS: Numbers = { success: null, rps: null, p50: null, p95: null, p99: null };
 
@@ -86,16 +66,6 @@ export async function workloadSummaries(targetsByType: Map<ResourceType, Target[
   return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-export interface PodView {
-  name: string;
-  status: string;
-  meshed: boolean;
-  /** The `linkerd-proxy` image tag, "" when unmeshed. */
-  proxyVersion: string;
-  /** Older than the control plane's version (false when either cannot be compared). */
-  outdated: boolean;
-}
-
 export function podViews(pods: Pod[], cp: string, controlPlaneVersion: string | undefined): PodView[] {
   return pods
     .map((p) => {
@@ -105,11 +75,6 @@ export function podViews(pods: Pod[], cp: string, controlPlaneVersion: string | 
       return { name: p.metadata.name, status: podStatus(p), meshed, proxyVersion: version, outdated };
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-export interface RouteView extends Numbers {
-  route: string;
-  service: string;
 }
 
 /**
@@ -136,17 +101,6 @@ export function routeViews(target: Target, services: Target[], profiles: Map<str
       p99: has ? r.p99 : null,
     };
   });
-}
-
-export interface EdgeView {
-  /** The other end: `namespace/name`. */
-  peer: string;
-  peerNamespace: string;
-  peerName: string;
-  clientId: string;
-  serverId: string;
-  /** "" when secured, else Linkerd's words for the no-TLS reason. */
-  noTlsReason: string;
 }
 
 /** A workload's edges (`mesh viz edges <kind>`), split into those that end at it and those that start from it. */

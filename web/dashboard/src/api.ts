@@ -2,46 +2,7 @@
 // URL is relative to the page, so the token never needs to be known here.
 import { useEffect, useState } from "preact/hooks";
 
-export interface Point {
-  t: number;
-  success: number | null;
-  rps: number | null;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
-export interface Numbers {
-  success: number | null;
-  rps: number | null;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
-export interface NamespaceRow extends Numbers {
-  name: string;
-  meshed: number;
-  total: number;
-  history: Point[];
-}
-
-export interface WorkloadRow extends Numbers {
-  namespace: string;
-  kind: string;
-  name: string;
-  meshed: number;
-  total: number;
-  history: Point[];
-}
-
-export interface Meta {
-  defaultNamespace: string | null;
-  source: "proxies" | "prometheus";
-  intervalMs: number;
-  historyPoints: number;
-  controlPlaneVersion: string | null;
-}
+export type { Meta, NamespaceRow, Numbers, Point, WorkloadRow } from "../../../src/dashboard/wire";
 
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   const res = await fetch(path, { signal, headers: { accept: "application/json" } });

@@ -1,20 +1,7 @@
 // The results of `mesh check` and `mesh check --proxy`, run by the dashboard's server.
 import { useEffect, useState } from "preact/hooks";
 import { getJson } from "./api";
-
-interface CheckRow {
-  id: string;
-  description: string;
-  status: "ok" | "warning" | "error";
-  error?: string;
-  hint?: string;
-}
-interface CheckRun {
-  mode: "default" | "proxy";
-  success: boolean;
-  time: number;
-  categories: { id: string; checks: CheckRow[] }[];
-}
+import type { CheckRun } from "../../../src/dashboard/wire";
 
 const ICON = { ok: "√", warning: "‼", error: "×" } as const;
 const WORD = { ok: "passed", warning: "warning", error: "failed" } as const;

@@ -1,7 +1,8 @@
 // The pages: namespaces, a namespace's workloads, one workload. Server strings are only ever
 // rendered as text (preact escapes them).
 import { Chart } from "./chart";
-import { fmt, nsHref, SHORT_KIND, useLive, workloadHref, type NamespaceRow, type Numbers, type Point, type WorkloadRow } from "./api";
+import { fmt, nsHref, SHORT_KIND, useLive, workloadHref, type Numbers } from "./api";
+import type { EdgeView, NamespaceData, Overview, WorkloadDetail } from "../../../src/dashboard/wire";
 
 function NumberCells({ n }: { n: Numbers }) {
   return (
@@ -29,13 +30,6 @@ export function Status({ time, error, loading }: { time?: number | null; error?:
   if (error) return <p class="alert" role="alert">{error}</p>;
   if (loading) return <p class="muted" role="status">Collecting the first numbers (two scrapes of every proxy)…</p>;
   return <p class="muted">Updated {fmt.time(time ?? null)}</p>;
-}
-
-interface Overview {
-  round: number;
-  time: number | null;
-  error: string | null;
-  namespaces: NamespaceRow[];
 }
 
 export function OverviewPage({ round }: { round: number }) {
@@ -72,14 +66,6 @@ export function OverviewPage({ round }: { round: number }) {
       </table>
     </section>
   );
-}
-
-interface NamespaceData {
-  round: number;
-  time: number | null;
-  error: string | null;
-  namespace: string;
-  workloads: WorkloadRow[];
 }
 
 export function NamespacePage({ round, ns }: { round: number; ns: string }) {
@@ -128,39 +114,7 @@ export function NamespacePage({ round, ns }: { round: number; ns: string }) {
   );
 }
 
-interface PodView {
-  name: string;
-  status: string;
-  meshed: boolean;
-  proxyVersion: string;
-  outdated: boolean;
-}
-interface RouteView extends Numbers {
-  route: string;
-  service: string;
-}
-interface EdgeView {
-  peer: string;
-  peerNamespace: string;
-  peerName: string;
-  clientId: string;
-  serverId: string;
-  noTlsReason: string;
-}
-interface WorkloadData {
-  round: number;
-  time: number;
-  error: string | null;
-  source: string;
-  workload: WorkloadRow;
-  history: Point[];
-  pods: PodView[];
-  routes: RouteView[];
-  inbound: EdgeView[];
-  outbound: EdgeView[];
-  controlPlaneVersion?: string;
-  note?: string;
-}
+type WorkloadData = WorkloadDetail & { error: string | null };
 
 function Edges({ id, title, edges, peerLabel }: { id: string; title: string; edges: EdgeView[]; peerLabel: string }) {
   return (

@@ -1,20 +1,6 @@
 // Live tap: the filters of `mesh viz tap`, rows as the proxies log requests, pause and resume.
 import { useEffect, useRef, useState } from "preact/hooks";
-
-interface Row {
-  id: string;
-  time: string;
-  method: string;
-  authority: string;
-  path: string;
-  status: number | null;
-  latencyMs: number | null;
-  src: string;
-  srcPod?: string;
-  dst: string;
-  dstPod: string;
-  tls: string;
-}
+import type { TapRow } from "../../../src/dashboard/wire";
 
 const FIELDS = [
   { name: "namespace", label: "Namespace", placeholder: "default" },
@@ -38,7 +24,7 @@ export function TapPage({ defaultNamespace }: { defaultNamespace: string }) {
   initial.namespace = defaultNamespace;
   const [params, setParams] = useState<Params>(initial);
   const [state, setState] = useState<"idle" | "running" | "paused">("idle");
-  const [rows, setRows] = useState<Row[]>([]);
+  const [rows, setRows] = useState<TapRow[]>([]);
   const [notes, setNotes] = useState<string[]>([]);
   const [failure, setFailure] = useState<{ error: string; hint: string | null } | null>(null);
   const es = useRef<EventSource | null>(null);
@@ -57,7 +43,7 @@ export function TapPage({ defaultNamespace }: { defaultNamespace: string }) {
     const source = new EventSource(`api/tap?${q}`);
     es.current = source;
     source.addEventListener("row", (e) => {
-      const row = JSON.parse((e as MessageEvent<string>).data) as Row;
+      const row = JSON.parse((e as MessageEvent<string>).data) as TapRow;
       setRows((rs) => [row, ...rs].slice(0, MAX_ROWS));
     });
     source.addEventListener("note", (e) => {
