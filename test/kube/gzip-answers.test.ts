@@ -4,33 +4,13 @@
 // the same bytes either way.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { mkdtempSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
-import { connect, gunzipChunks, type ClusterApi } from "../../src/kube/cluster.js";
+import { gunzipChunks } from "../../src/kube/cluster.js";
 import { MeshError } from "../../src/errors.js";
+import { withLocalApi } from "../helpers/local-api.js";
 
-async function withServer(handler: (req: IncomingMessage, res: ServerResponse) => void, body: (c: ClusterApi) => Promise<void>) {
-  const s = createServer(handler);
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const file = join(mkdtempSync(join(tmpdir(), "mesh-gzip-answers-")), "config");
-  writeFileSync(
-    file,
-    `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${(s.address() as AddressInfo).port}\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: ctx\n  context: { cluster: c, user: u }\ncurrent-context: ctx\n`,
-  );
-  const c = await connect({ kubeconfig: file, linkerdNamespace: "linkerd", verbose: false, color: false });
-  try {
-    await body(c);
-  } finally {
-    c.close();
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-}
+const withServer = withLocalApi;
 
 const podList = (n: number) => JSON.stringify({ kind: "PodList", items: Array.from({ length: n }, (_, i) => ({ metadata: { name: `web-${i}`, namespace: "emojivoto", labels: { app: "web" } }, spec: { containers: [{ name: "app" }] } })) });
 

@@ -2,14 +2,10 @@
 // server writes them, silence ends a stream, an abort closes the socket, and sizes are capped.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { AddressInfo } from "node:net";
-import { connect, type ClusterApi, type WatchEvent } from "../../src/kube/cluster.js";
+import type { WatchEvent } from "../../src/kube/cluster.js";
 import { KubeApiError } from "../../src/kube/errors.js";
 import { MeshError } from "../../src/errors.js";
+import { withLocalApi } from "../helpers/local-api.js";
 
 const unhandled: unknown[] = [];
 const onUnhandled = (e: unknown) => unhandled.push(e);
@@ -32,30 +28,7 @@ function within<T>(p: Promise<T>, what: string, ms = 10_000): Promise<T> {
   return Promise.race([p, new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error(`timed out waiting for ${what}`)), ms)))]).finally(() => clearTimeout(t));
 }
 
-async function withServer(handler: (req: IncomingMessage, res: ServerResponse) => void, body: (c: ClusterApi, state: { closed: Promise<void>; requests: string[] }) => Promise<void>, maxBodyBytes?: number) {
-  const closed = latch();
-  const requests: string[] = [];
-  const s = createServer((req, res) => {
-    requests.push(req.url ?? "");
-    req.socket.once("close", () => closed.resolve());
-    handler(req, res);
-  });
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const dir = mkdtempSync(join(tmpdir(), "mesh-stream-"));
-  const file = join(dir, "config");
-  writeFileSync(
-    file,
-    `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${(s.address() as AddressInfo).port}\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: ctx\n  context: { cluster: c, user: u }\ncurrent-context: ctx\n`,
-  );
-  const c = await connect({ kubeconfig: file, linkerdNamespace: "linkerd", verbose: false, color: false }, { maxBodyBytes });
-  try {
-    await body(c, { closed: closed.promise, requests });
-  } finally {
-    c.close();
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-}
+const withServer = (handler: Parameters<typeof withLocalApi>[0], body: Parameters<typeof withLocalApi>[1], maxBodyBytes?: number) => withLocalApi(handler, body, { maxBodyBytes });
 
 const LOG = "/api/v1/namespaces/ns/pods/web-1/log?container=linkerd-proxy&follow=true";
 
