@@ -16,20 +16,19 @@ import type { Deps } from "../../src/deps.js";
 import { memoryIo } from "../../src/io.js";
 import { connect } from "../../src/kube/cluster.js";
 import { histogramQuantile, latencyMs } from "../../src/viz/quantile.js";
-import { runMesh } from "../helpers/run.js";
 import { prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../cluster/prometheus.js";
+import { ensureServiceProfileCrd } from "./service-profile-crd.js";
 
 const skip = testClusterSkipReason() ?? prometheusSkipReason();
 const SCRAPE_S = 2;
 const WINDOW = "15s";
 const INTERVAL = "5s";
 const BOUNDS = [1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 1000, 2000, 3000, 4000, 5000, 10000, 20000, 30000, 40000, 50000, Infinity];
-const SP_CRD = "serviceprofiles.linkerd.io";
 
 let c: TestCluster;
 let ns: string;
 let prom: RunningPrometheus | undefined;
-let createdCrd = false;
+let removeCrd: () => Promise<void> = async () => undefined;
 
 /** A meshed Deployment of one replica whose proxy stand-in follows `flows`. */
 function deployment(name: string, flows: unknown[]): string {
@@ -73,16 +72,7 @@ before(async () => {
   if (skip) return;
   c = await connectTestCluster();
   ns = await c.newNamespace("vizpromrt");
-  const have = await c.kubectl(["get", "crd", SP_CRD], { allowFail: true });
-  if (have.code !== 0) {
-    const crds = await runMesh(["install", "--crds", "--ignore-cluster", "-o", "json"]);
-    assert.equal(crds.code, 0, crds.stderr);
-    const sp = (JSON.parse(crds.stdout).items as { metadata: { name: string } }[]).find((o) => o.metadata.name === SP_CRD);
-    assert.ok(sp, "mesh install --crds renders the ServiceProfile CRD");
-    await c.kubectl(["apply", "-f", "-"], { stdin: JSON.stringify(sp) });
-    await c.kubectl(["wait", "--for=condition=Established", `crd/${SP_CRD}`, "--timeout=30s"]);
-    createdCrd = true;
-  }
+  removeCrd = await ensureServiceProfileCrd(c);
   const authority = `web-svc.${ns}.svc.cluster.local:80`;
   const lat = (l: { ms: number; weight: number }[]) => (l.length === 1 ? l[0].ms : l);
   await c.apply(
@@ -122,7 +112,7 @@ after(async () => {
   if (skip) return;
   await prom?.stop();
   if (ns) await c.deleteNamespace(ns);
-  if (createdCrd) await c.kubectl(["delete", "crd", SP_CRD, "--ignore-not-found", "--wait=false"], { allowFail: true });
+  await removeCrd();
 });
 
 /** Runs mesh in-process with the real, moving clock (the scrape path times its scrapes with it). */

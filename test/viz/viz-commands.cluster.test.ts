@@ -8,16 +8,16 @@ import { randomBytes } from "node:crypto";
 import { connect } from "../../src/kube/cluster.js";
 import { connectTestCluster, testClusterSkipReason, type TestCluster } from "../helpers/cluster.js";
 import { runMesh } from "../helpers/run.js";
+import { ensureServiceProfileCrd } from "./service-profile-crd.js";
 
 const skip = testClusterSkipReason();
 let c: TestCluster;
 let ns: string;
-let createdCrd = false;
+let removeCrd: () => Promise<void> = async () => undefined;
 const tag = randomBytes(3).toString("hex");
 const group = `mesh-viz-test-${tag}`;
 const roleName = `mesh-viz-test-${tag}`;
 
-const SP_CRD = "serviceprofiles.linkerd.io";
 
 function deployment(name: string, annotations: Record<string, string>, env: Record<string, string> = {}): string {
   const envYaml = Object.entries({ LINKERD2_PROXY_IDENTITY_LOCAL_NAME: "$(_pod_sa).$(_pod_ns).serviceaccount.identity.linkerd.cluster.local", ...env })
@@ -55,17 +55,7 @@ before(async () => {
   if (skip) return;
   c = await connectTestCluster();
   ns = await c.newNamespace("viz");
-  // The ServiceProfile CRD as `mesh install --crds` renders it, unless the cluster has it already.
-  const have = await c.kubectl(["get", "crd", SP_CRD], { allowFail: true });
-  if (have.code !== 0) {
-    const crds = await runMesh(["install", "--crds", "--ignore-cluster", "-o", "json"]);
-    assert.equal(crds.code, 0, crds.stderr);
-    const sp = (JSON.parse(crds.stdout).items as { metadata: { name: string } }[]).find((o) => o.metadata.name === SP_CRD);
-    assert.ok(sp, "mesh install --crds renders the ServiceProfile CRD");
-    await c.kubectl(["apply", "-f", "-"], { stdin: JSON.stringify(sp) });
-    await c.kubectl(["wait", "--for=condition=Established", `crd/${SP_CRD}`, "--timeout=30s"]);
-    createdCrd = true;
-  }
+  removeCrd = await ensureServiceProfileCrd(c);
   const authority = `web-svc.${ns}.svc.cluster.local:80`;
   await c.apply(
     [
@@ -105,7 +95,7 @@ after(async () => {
   if (skip || !c) return;
   await c.kubectl(["delete", "clusterrolebinding,clusterrole", roleName, "--ignore-not-found"], { allowFail: true });
   await c.deleteNamespace(ns);
-  if (createdCrd) await c.kubectl(["delete", "crd", SP_CRD, "--ignore-not-found", "--wait=false"], { allowFail: true });
+  await removeCrd();
 });
 
 const mesh = (args: string[]) => runMesh(["--kubeconfig", c.kubeconfig, ...args], { cluster: (g) => connect(g), now: new Date() }).then((r) => r);
