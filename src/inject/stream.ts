@@ -49,11 +49,30 @@ export interface RawDoc {
 /** `%YAML 1.1` or `%YAML 1.2`: the versions a document may declare. */
 const YAML_DIRECTIVE = /^%YAML[ \t]+(\S+)[ \t]*(?:#.*)?$/;
 
+/** Does [from, to) of `s` hold only blank lines and comments? */
+function onlyComments(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; ) {
+    let k = i;
+    while (k < to && (s.charCodeAt(k) === 32 || s.charCodeAt(k) === 9 || s.charCodeAt(k) === 13)) k++;
+    if (k < to && s.charCodeAt(k) !== 10 && s.charCodeAt(k) !== 35) return false;
+    const j = s.indexOf("\n", k);
+    i = j < 0 || j >= to ? to : j + 1;
+  }
+  return true;
+}
+
 /** Splits a YAML stream at `---` / `...` lines, incrementally. */
 export class DocSplitter {
+  /** The text not yet split: from the start of the current line (or document) on. */
   private buf = "";
   private pos = 0;
   private docStart = 0;
+  /**
+   * The current document's text from earlier chunks, in pieces: a document longer than a chunk
+   * is joined once, when it ends, instead of being copied again with every chunk.
+   */
+  private head: string[] = [];
+  private headLen = 0;
   private sep = "";
   private line = 1;
   private docLine = 1;
@@ -69,21 +88,25 @@ export class DocSplitter {
 
   push(chunk: string): RawDoc[] {
     const out: RawDoc[] = [];
-    this.buf = this.buf.length === this.docStart ? chunk : this.buf.slice(this.docStart) + chunk;
-    this.pos -= this.docStart;
-    this.docStart = 0;
+    // the lines already split belong to the current document (docStart <= pos): set them aside
+    if (this.pos > this.docStart) {
+      this.head.push(this.buf.slice(this.docStart, this.pos));
+      this.headLen += this.pos - this.docStart;
+    }
+    this.buf = this.pos === this.buf.length ? chunk : this.buf.slice(this.pos) + chunk;
+    this.pos = this.docStart = 0;
     const s = this.buf;
-    let i = this.pos;
+    let i = 0;
     for (;;) {
       const j = s.indexOf("\n", i);
       if (j < 0) break;
       this.boundary(i, j + 1, out);
       i = j + 1;
       this.line++;
-      if (i - this.docStart > MAX_DOCUMENT_BYTES) this.tooLarge();
+      if (this.headLen + i - this.docStart > MAX_DOCUMENT_BYTES) this.tooLarge();
     }
     this.pos = i;
-    if (s.length - this.docStart > MAX_DOCUMENT_BYTES) this.tooLarge();
+    if (this.headLen + s.length - this.docStart > MAX_DOCUMENT_BYTES) this.tooLarge();
     return out;
   }
 
@@ -91,11 +114,21 @@ export class DocSplitter {
     const out: RawDoc[] = [];
     if (this.pos < this.buf.length) this.boundary(this.pos, this.buf.length, out);
     if (this.directives) this.noDocumentStart();
-    const text = this.buf.slice(this.docStart);
+    const text = this.docText(this.buf.length);
     if (text.length || this.sep.length) out.push(this.doc(text));
     this.buf = "";
     this.pos = this.docStart = 0;
     return out;
+  }
+
+  /** The current document's text up to `end` in buf, and no more held pieces. */
+  private docText(end: number): string {
+    const tail = this.buf.slice(this.docStart, end);
+    if (!this.head.length) return tail;
+    const text = this.head.join("") + tail;
+    this.head = [];
+    this.headLen = 0;
+    return text;
   }
 
   private tooLarge(): never {
@@ -106,17 +139,9 @@ export class DocSplitter {
     throw new DocumentError(this.input, this.index + 1, this.directivesLine, "a directive (a line starting with %) must be followed by a `---` line that starts the document");
   }
 
-  /** Does [from, to) hold only blank lines and comments? */
-  private onlyComments(from: number, to: number): boolean {
-    const s = this.buf;
-    for (let i = from; i < to; ) {
-      let k = i;
-      while (k < to && (s.charCodeAt(k) === 32 || s.charCodeAt(k) === 9 || s.charCodeAt(k) === 13)) k++;
-      if (k < to && s.charCodeAt(k) !== 10 && s.charCodeAt(k) !== 35) return false;
-      const j = s.indexOf("\n", k);
-      i = j < 0 || j >= to ? to : j + 1;
-    }
-    return true;
+  /** Does the current document, up to `to` in buf, hold only blank lines and comments? */
+  private docOnlyComments(to: number): boolean {
+    return this.head.every((h) => onlyComments(h, 0, h.length)) && onlyComments(this.buf, this.docStart, to);
   }
 
   /**
@@ -141,10 +166,10 @@ export class DocSplitter {
   private boundary(i: number, end: number, out: RawDoc[]): void {
     const s = this.buf;
     const c = s.charCodeAt(i);
-    if (c === 37 && (this.directives || this.onlyComments(this.docStart, i))) return this.directive(i, end);
+    if (c === 37 && (this.directives || this.docOnlyComments(i))) return this.directive(i, end);
     if (c !== 45 && c !== 46) {
       // after directives, only comments may come before the `---` line
-      if (this.directives && !this.onlyComments(i, end)) this.noDocumentStart();
+      if (this.directives && !onlyComments(this.buf, i, end)) this.noDocumentStart();
       return;
     }
     const marker = c === 45 ? "---" : "...";
@@ -158,7 +183,7 @@ export class DocSplitter {
       if (marker === "...") return;
       contentStart = k; // `--- value`: the value belongs to the new document
     }
-    const text = s.slice(this.docStart, i);
+    const text = this.docText(i);
     const sep = s.slice(i, contentStart);
     if (this.directives) {
       if (marker === "...") this.noDocumentStart();
