@@ -25,7 +25,7 @@
  */
 import { computeNeedsQuotes, emitScalar } from "./yaml/emit.js";
 import { sortEdits, type Edit } from "./yaml/edit.js";
-import { resolvePlain, scanDocument } from "./yaml/scan.js";
+import { resolvePlain } from "./yaml/scan.js";
 import type { MapNode, Node } from "./yaml/tree.js";
 import { POD_TEMPLATE_PATH } from "./resource.js";
 import type { Report } from "./report.js";
@@ -72,7 +72,7 @@ const placeholder = (i: number) => `${MARK}${i}Qm`;
 const PLACEHOLDER_RE = /Mq(\d+)Qm/g;
 
 /** Switches and counters for the tests that compare both paths (`gated`: see Gate). */
-export const planCache = { enabled: true, gated: true, planned: 0, templated: 0 };
+export const planCache = { enabled: true, gated: true, planned: 0, templated: 0, made: 0 };
 
 /**
  * Plans pay only where shapes repeat: on a stream of varied documents, masking, planning and
@@ -115,6 +115,11 @@ const MAX_PLANS = 256;
 /** Larger documents take the ordinary path (plans and templates hold their text). */
 const MAX_PLANNED_CHARS = 64 * 1024;
 const plans = new WeakMap<InjectConfig, Map<string, Plan | null>>();
+/**
+ * Shapes seen once and not planned yet: a plan is made the second time a shape comes, so a
+ * stream of shapes that never repeat pays for masking only, not for a second transform each.
+ */
+const seenOnce = new WeakMap<InjectConfig, Set<string>>();
 
 /**
  * The result of injecting `text` (whose scanned root is `root`) by way of a plan, or undefined
@@ -124,7 +129,7 @@ export function plannedInject(
   root: MapNode,
   text: string,
   cfg: InjectConfig,
-  run: (root: MapNode, text: string) => Transformer,
+  run: (masked: string) => Transformer | undefined,
 ): { parts: string[]; outcome: DocOutcome } | undefined {
   if (!planCache.enabled || paused(cfg) || text.length > MAX_PLANNED_CHARS || root.flow || text.includes("linkerd.io") || text.includes(MARK)) return undefined;
   const masked = mask(root, text);
@@ -134,6 +139,13 @@ export function plannedInject(
   let plan = byKey.get(masked.key);
   if (plan) gate(cfg).reused++;
   if (plan === undefined) {
+    let once = seenOnce.get(cfg);
+    if (!once) seenOnce.set(cfg, (once = new Set()));
+    if (!once.delete(masked.key)) {
+      if (once.size >= MAX_PLANS) once.clear();
+      once.add(masked.key);
+      return undefined;
+    }
     plan = makePlan(masked, run);
     if (byKey.size >= MAX_PLANS) byKey.clear();
     byKey.set(masked.key, plan);
@@ -257,12 +269,12 @@ function match(t: Template, text: string): Token[] | undefined {
   return pos === text.length ? tokens : undefined;
 }
 
-function makePlan(masked: Masked, run: (root: MapNode, text: string) => Transformer): Plan | null {
-  let t: Transformer;
+function makePlan(masked: Masked, run: (masked: string) => Transformer | undefined): Plan | null {
+  planCache.made++;
+  let t: Transformer | undefined;
   try {
-    const root = scanDocument(masked.key);
-    if (!root || root.kind !== "map") return null;
-    t = run(root, masked.key);
+    t = run(masked.key);
+    if (!t) return null;
   } catch {
     return null; // errors are reported by the ordinary path, with the document's own values
   }

@@ -350,7 +350,7 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
 
   // a kind: List as kubectl prints it: one item at a time (see byItems)
   if (!wantValue && !crlf && !tags) {
-    const r = byItems(text, doc, mode, cfg);
+    const r = byItems(text, doc, mode, cfg, plannable);
     if (r) {
       if (noFinalNewline) dropFinalNewline(r.parts);
       return r;
@@ -370,7 +370,10 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
 
   // most documents of a stream: injected by a plan made once per document shape (see plan.ts)
   if (plannable && parsed.original && parsed.root && parsed.root.kind === "map") {
-    const planned = plannedInject(parsed.root, text, cfg, (root, masked) => runTransform({ root, text: masked, original: true }, doc, "inject", cfg));
+    const planned = plannedInject(parsed.root, text, cfg, (masked) => {
+      const root = scanDocument(masked);
+      return root && root.kind === "map" ? runTransform({ root, text: masked, original: true }, doc, "inject", cfg) : undefined;
+    });
     if (planned) return new Result(planned.parts.length ? planned.parts : [doc.text], planned.outcome);
   }
 
@@ -450,7 +453,7 @@ export function listItems(text: string): [number, number][] | undefined {
  * item that does not scan, or fails, sends the whole document back to the ordinary path, which
  * reports its errors; so does a List whose first item shows no indentation step.
  */
-function byItems(text: string, doc: RawDoc, mode: Mode, cfg: InjectConfig | undefined): Result | undefined {
+function byItems(text: string, doc: RawDoc, mode: Mode, cfg: InjectConfig | undefined, plannable: boolean): Result | undefined {
   if (text.length < 64 * 1024) return undefined; // small Lists: the ordinary path is as fast
   const spans = listItems(text);
   if (!spans) return undefined;
@@ -464,20 +467,44 @@ function byItems(text: string, doc: RawDoc, mode: Mode, cfg: InjectConfig | unde
     for (let i = 0; i < spans.length; i++) {
       const [start, end] = spans[i];
       const itemText = text.slice(start, end);
-      const root = scanDocument(itemText, doc.yamlVersion);
-      if (!root || root.kind !== "seq" || root.items.length !== 1) throw new ScanBail("not one item", start);
-      // the whole document's style: its `items:` sequence is not indented, the step is the first item's
-      style ??= { step: detectStyle(root, false).step, seqIndent: false };
-      if (!style.step) throw new ScanBail("no indentation step", start);
-      const t = new Transformer(itemText, style);
-      t.item(root.items[0].node, i, mode, cfg);
-      outcome.reports.push(...t.outcome.reports);
-      outcome.failures.push(...t.outcome.failures);
-      outcome.warnings.push(...t.outcome.warnings);
-      if (t.editor.edits.length === 0) continue;
+      let pieces: string[];
+      // items of a shape seen before: injected by its plan, as documents are (see plan.ts)
+      const planned = plannable && style ? templateInject(itemText, cfg!) : undefined;
+      if (planned) {
+        pieces = planned.parts;
+        addOutcome(outcome, planned.outcome);
+      } else {
+        const root = scanDocument(itemText, doc.yamlVersion);
+        if (!root || root.kind !== "seq" || root.items.length !== 1) throw new ScanBail("not one item", start);
+        // the whole document's style: its `items:` sequence is not indented, the step is the first item's
+        style ??= { step: detectStyle(root, false).step, seqIndent: false };
+        if (!style.step) throw new ScanBail("no indentation step", start);
+        const itemStyle = style;
+        const node = root.items[0].node;
+        const byPlan =
+          plannable && node && node.kind === "map" && !node.flow
+            ? plannedInject(node, itemText, cfg!, (masked) => {
+                const r = scanDocument(masked);
+                if (!r || r.kind !== "seq" || r.items.length !== 1) return undefined;
+                const t = new Transformer(masked, itemStyle);
+                t.item(r.items[0].node, i, mode, cfg);
+                return t;
+              })
+            : undefined;
+        if (byPlan) {
+          pieces = byPlan.parts;
+          addOutcome(outcome, byPlan.outcome);
+        } else {
+          const t = new Transformer(itemText, style);
+          t.item(node, i, mode, cfg);
+          addOutcome(outcome, t.outcome);
+          pieces = t.editor.edits.length ? editPieces(itemText, t.editor.edits) : [];
+        }
+      }
+      if (pieces.length === 0) continue;
       edited = true;
       if (start > pos) parts.push(text.slice(pos, start));
-      for (const piece of editPieces(itemText, t.editor.edits)) parts.push(piece);
+      for (const piece of pieces) parts.push(piece);
       pos = end;
     }
   } catch (e) {
@@ -514,6 +541,12 @@ class Result implements DocResult {
 }
 
 /** Drops the last newline of the text the pieces make up (if it ends with one). */
+function addOutcome(to: DocOutcome, o: DocOutcome): void {
+  to.reports.push(...o.reports);
+  to.failures.push(...o.failures);
+  to.warnings.push(...o.warnings);
+}
+
 function dropFinalNewline(parts: string[]): void {
   for (let i = parts.length - 1; i >= 0; i--) {
     const p = parts[i];

@@ -96,12 +96,45 @@ test("plans turn themselves off on a stream of varied shapes, and stay on where 
   const r = rng(99);
   const varied = config(true);
   const before = planCache.planned;
-  // 400 documents of distinct shapes: the first windows plan them all, then plans are paused
+  const madeBefore = planCache.made;
+  // 400 documents of distinct shapes: none is planned (a plan is made for a shape seen twice),
+  // and after the first windows they are not even masked
   for (let i = 0; i < 400; i++) injectAll(deployment(`v${i}`, "x", `app: web\n    extra${i}: "${r.int(9)}"`).replace("replicas: 3", `replicas: 3\n  paused${i}: false`), varied, true);
-  const variedPlanned = planCache.planned - before;
-  assert.ok(variedPlanned <= 2 * 128 + 10, `${variedPlanned} varied documents were planned`);
+  assert.equal(planCache.planned - before, 0, "varied documents were planned");
+  assert.equal(planCache.made - madeBefore, 0, "plans were made for shapes seen once");
   const uniform = config(true);
   const mid = planCache.planned;
   for (let i = 0; i < 400; i++) injectAll(deployment(`u${i}`, `n${i % 7}`), uniform, true);
-  assert.equal(planCache.planned - mid, 400, "every document of one shape is planned");
+  // the first document of the shape is injected the ordinary way; the second makes the plan
+  assert.equal(planCache.planned - mid, 399, "every document of one shape after the first is planned");
+  assert.equal(planCache.made - madeBefore, 1, "one plan for one shape");
+  // and a shape seen twice, far apart, is planned at its second sighting
+  const later = config(true);
+  const atStart = planCache.made;
+  injectAll(deployment("p0", "ns-a", "app: web\n    rare: yes"), later, true);
+  for (let i = 0; i < 50; i++) injectAll(deployment(`q${i}`, "ns-a", `app: web\n    other${i}: x`), later, true);
+  injectAll(deployment("p1", "ns-b", "app: web\n    rare: yes"), later, true);
+  assert.equal(planCache.made - atStart, 1, "the rare shape was planned when it came back");
+});
+
+test("the items of a kind: List as kubectl prints it are injected by plans, with the ordinary path's bytes", async () => {
+  await loadYamlLib();
+  // as `kubectl get deploy -o yaml` lays it out: items at column 0, each item indented by two
+  const item = (i: number) =>
+    deployment(`web-${i}`, `team-${i % 5}`, i % 3 ? "app: web" : `app: web\n    tier: t${i}`)
+      .replace(/^(?=.)/gm, "  ")
+      .replace(/^  /, "- ");
+  const items = Array.from({ length: 300 }, (_, i) => item(i)).join("");
+  const list = `apiVersion: v1\nitems:\n${items}kind: List\nmetadata:\n  resourceVersion: ""\n`;
+  assert.ok(list.length > 64 * 1024, "large enough to be read item by item");
+  for (const manual of [true, false]) {
+    const planned = config(manual);
+    const before = planCache.planned;
+    const got = injectAll(list, planned, true);
+    const plannedItems = planCache.planned - before;
+    assert.equal(got, injectAll(list, config(manual), false), manual ? "--manual" : "annotation mode");
+    // two shapes (one extra label every third item): all but the first sighting of each are planned
+    assert.ok(plannedItems >= 300 - 4, `only ${plannedItems} of 300 items were planned`);
+    assert.equal((got.match(/^ {8}- name: linkerd-proxy$/gm) ?? []).length, manual ? 300 : 0, "each item got its proxy container");
+  }
 });
