@@ -146,6 +146,7 @@ export function plannedInject(
       once.add(masked.key);
       return undefined;
     }
+    gate(cfg).reused++; // the shape came back
     plan = makePlan(masked, run);
     if (byKey.size >= MAX_PLANS) byKey.clear();
     byKey.set(masked.key, plan);

@@ -108,6 +108,12 @@ test("plans turn themselves off on a stream of varied shapes, and stay on where 
   // the first document of the shape is injected the ordinary way; the second makes the plan
   assert.equal(planCache.planned - mid, 399, "every document of one shape after the first is planned");
   assert.equal(planCache.made - madeBefore, 1, "one plan for one shape");
+  // shapes that come back in turn (50 images, as in the benchmark's stream) keep plans on
+  const cycling = config(true);
+  const atCycle = planCache.planned;
+  for (let i = 0; i < 600; i++) injectAll(deployment(`c${i}`, `n${i % 7}`).replace("image: nginx", `image: nginx:1.${i % 50}`), cycling, true);
+  const cycled = planCache.planned - atCycle;
+  assert.ok(cycled >= 600 - 2 * 50, `only ${cycled} of 600 documents of 50 recurring shapes were planned`);
   // and a shape seen twice, far apart, is planned at its second sighting
   const later = config(true);
   const atStart = planCache.made;
