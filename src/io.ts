@@ -1,4 +1,4 @@
-import { write as fsWrite, writeSync } from "node:fs";
+import { write as fsWrite, writeSync, writevSync } from "node:fs";
 import { isatty } from "node:tty";
 import type { Readable, Writable } from "node:stream";
 
@@ -82,6 +82,41 @@ export function fdWriter(fd: number): Pick<Writable, "write"> {
     return true;
   };
   return { write: write as Writable["write"] };
+}
+
+/**
+ * Writes `bufs` to `fd` in order, as one gather write where the kernel takes them all (no copy
+ * into one buffer first), blocking like fdWriter. Returns false when the reader went away (EPIPE):
+ * the rest is dropped.
+ */
+export function writevAll(fd: number, bufs: Uint8Array[]): boolean {
+  let i = 0;
+  let list = bufs;
+  while (i < list.length) {
+    let n: number;
+    try {
+      n = writevSync(fd, i ? list.slice(i) : list);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") {
+        Atomics.wait(pause, 0, 0, 1); // a non-blocking descriptor that is full
+        continue;
+      }
+      if (code === "EPIPE") return false;
+      throw err;
+    }
+    // a partial write (a full pipe, or more buffers than one call takes): go on after what went
+    if (i) {
+      list = list.slice(i);
+      i = 0;
+    }
+    while (i < list.length && n >= list[i].length) n -= list[i++].length;
+    if (n > 0) {
+      list = [list[i].subarray(n), ...list.slice(i + 1)];
+      i = 0;
+    }
+  }
+  return true;
 }
 
 /** Output of a long-running command (`viz tap`, `viz top`) that must not stall what feeds it. */

@@ -157,7 +157,7 @@ rest of each document are kept. The report goes to stderr after the output.`,
       const hint = controlPlane ? "inject control-plane components with `mesh inject --manual`" : "these resources cannot be meshed as they are: fix them, or annotate their pod template with linkerd.io/inject: disabled";
       throw new MeshError(result.failures.join("\n"), hint);
     }
-    await out.flush(deps.io.stdout);
+    await out.flush(deps.io.stdout, deps.io.stdoutFd);
     const g = globals(c);
     const glyphs = deps.io.color ? { ok: `\x1b[32m${PLAIN_GLYPHS.ok}\x1b[0m`, warn: `\x1b[33;1m${PLAIN_GLYPHS.warn}\x1b[0m` } : PLAIN_GLYPHS;
     deps.io.stderr.write(formatInjectReport(result.reports, { verbose: g.verbose, glyphs, adminPort: values.proxy?.ports?.admin }));

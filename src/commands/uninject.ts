@@ -31,6 +31,6 @@ linkerd-network-validator, the proxy volumes and linkerd.io labels/annotations.`
       if (!inputs.length) throw new UsageError("please specify a kubernetes resource file", "pass a file, a directory, an https:// URL, or - for stdin");
       const resolved = resolveInputs(inputs, { stdin: deps.io.stdin, fetchUrl: (url) => fetchWithUndici(url), warn: (m) => deps.io.stderr.write(`warning: ${m}\n`) });
       const { result, out } = await runHeld(resolved, "uninject", undefined, opts.output);
-      await out.flush(deps.io.stdout);
+      await out.flush(deps.io.stdout, deps.io.stdoutFd);
       deps.io.stderr.write(formatUninjectReport(result.reports));
     });

@@ -10,6 +10,7 @@ import { StringDecoder } from "node:string_decoder";
 import type { Readable, Writable } from "node:stream";
 import { MeshError } from "../errors.js";
 import { sanitize } from "../output/sanitize.js";
+import { writevAll } from "../io.js";
 import { namedExports } from "../yaml-lib.js";
 
 export interface Input {
@@ -414,7 +415,7 @@ export class HeldOutput {
    * stream gets one reused buffer (each chunk is written before the next is copied in);
    * anything else gets a fresh buffer per chunk.
    */
-  async flush(out: Pick<Writable, "write">): Promise<void> {
+  async flush(out: Pick<Writable, "write">, fd?: number): Promise<void> {
     const w = out as Partial<Writable> & Pick<Writable, "write">;
     const stream = typeof w.once === "function" && typeof w.writableLength === "number";
     const put = (b: Buffer): Promise<void> | undefined => {
@@ -436,6 +437,7 @@ export class HeldOutput {
     const segs = this.segs;
     this.segs = [];
     this.encoded.clear();
+    if (fd !== undefined) return gatherWrite(fd, segs);
     let buf = Buffer.allocUnsafe(STAGE_BYTES);
     let off = 0;
     const send = async () => {
@@ -472,6 +474,46 @@ export class HeldOutput {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
   }
+}
+
+/**
+ * Writes the segments to a descriptor by gather writes: strings are encoded into a staging
+ * buffer, held buffers (the repeated sidecar texts) are written from where they are.
+ */
+function gatherWrite(fd: number, segs: (string | Buffer)[]): void {
+  const stage = Buffer.allocUnsafe(STAGE_BYTES);
+  let start = 0; // of the stage's part not yet in the batch
+  let off = 0;
+  let batch: Uint8Array[] = [];
+  let bytes = 0;
+  const cut = () => {
+    if (off > start) batch.push(stage.subarray(start, off));
+    start = off;
+  };
+  const send = (): boolean => {
+    cut();
+    const ok = batch.length === 0 || writevAll(fd, batch);
+    batch = [];
+    bytes = 0;
+    start = off = 0;
+    return ok;
+  };
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i];
+    if (typeof seg === "string") {
+      if (seg.length * 3 > stage.length - off && !send()) return;
+      if (seg.length * 3 > stage.length) {
+        batch.push(Buffer.from(seg, "utf8"));
+        if (!send()) return;
+      } else off += stage.write(seg, off);
+    } else {
+      cut();
+      batch.push(seg);
+      bytes += seg.length;
+    }
+    if ((batch.length >= 256 || bytes >= STAGE_BYTES) && !send()) return;
+  }
+  send();
 }
 
 function writeAll(fd: number, b: Buffer): void {

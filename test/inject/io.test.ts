@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { test } from "node:test";
 import { HeldOutput } from "../../src/inject/io.js";
+import { writevAll } from "../../src/io.js";
 
 /** Pieces like inject's: small input slices, a large repeated sidecar text, multi-byte characters. */
 function pieces(n: number): string[] {
@@ -58,4 +63,54 @@ test("HeldOutput: empty, endsWithNewline, discard", async () => {
   pass.on("data", (c: Buffer) => (got += c.toString()));
   await held.flush(pass);
   assert.equal(got, "");
+});
+
+const noStream = { write: () => assert.fail("a descriptor's output went to the writer") };
+
+test("HeldOutput to a descriptor (gather writes): a file gets every piece in order, held buffers and a string larger than the stage", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "mesh-held-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ps = [...pieces(300), `big: ${"é".repeat(600_000)}\n`, ...pieces(20)];
+  const held = new HeldOutput();
+  for (const p of ps) held.write(p);
+  const file = join(dir, "out");
+  const fd = openSync(file, "w");
+  await held.flush(noStream, fd);
+  closeSync(fd);
+  assert.equal(readFileSync(file, "utf8"), ps.join(""));
+});
+
+test("HeldOutput to a non-blocking pipe whose reader is slow: EAGAIN is waited out, nothing lost", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "mesh-held-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "out");
+  // the reader starts late: the 64 KiB pipe fills at once and writes fail with EAGAIN until then
+  const child = spawn("sh", ["-c", `sleep 0.3; cat > '${file}'`], { stdio: ["pipe", "ignore", "inherit"] });
+  const fd = (child.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+  assert.ok(fd > 2, "the pipe's descriptor");
+  const ps = pieces(600);
+  const held = new HeldOutput();
+  for (const p of ps) held.write(p);
+  await held.flush(noStream, fd);
+  child.stdin.end();
+  await new Promise((resolve) => child.on("exit", resolve));
+  assert.equal(readFileSync(file, "utf8"), ps.join(""));
+});
+
+test("writevAll: thousands of buffers land in order, and a reader that went away is false, not a throw", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "mesh-held-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bufs = Array.from({ length: 3000 }, (_, i) => Buffer.from(`${i},`));
+  const fd = openSync(join(dir, "out"), "w");
+  assert.equal(writevAll(fd, bufs), true);
+  closeSync(fd);
+  assert.equal(readFileSync(join(dir, "out"), "utf8"), bufs.map(String).join(""));
+  // EPIPE: false, and no throw
+  // a reader that closes its end at once and lives on (a reader that exits takes the pipe with it)
+  const child = spawn("sh", ["-c", "exec 0<&-; echo closed; sleep 5"], { stdio: ["pipe", "pipe", "ignore"] });
+  t.after(() => child.kill());
+  const pfd = (child.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+  child.stdin.on("error", () => {});
+  await new Promise((resolve) => child.stdout.once("data", resolve));
+  assert.equal(writevAll(pfd, [Buffer.alloc(100_000)]), false);
 });
