@@ -29,6 +29,16 @@ import {
 } from "./kubeconfig.js";
 import { chooseProxy, serverAgent, viaProxy, type ProxyChoice } from "./proxy.js";
 import { resourcePath } from "./resources.js";
+import {
+  projectCronJob,
+  projectDaemonSet,
+  projectDeployment,
+  projectJob,
+  projectPod,
+  projectReplicaSet,
+  projectReplicationController,
+  projectStatefulSet,
+} from "./project.js";
 import { checkShape, listOf, SHAPES, type Shape } from "./shape.js";
 import type {
   AccessReviewStatus,
@@ -82,8 +92,11 @@ export interface ClusterApi extends Cluster {
   serverVersion(): Promise<ServerVersion>;
   getNamespace(name: string): Promise<Namespace | undefined>;
   listNamespaces(selector?: string): Promise<Namespace[]>;
-  /** Pods of one namespace, or of all namespaces when `namespace` is undefined or "". */
-  listPods(namespace?: string, selector?: string): Promise<Pod[]>;
+  /**
+   * Pods of one namespace, or of all namespaces when `namespace` is undefined or "", each reduced
+   * to the fields of the Pod type (see project.ts).
+   */
+  listPods(namespace?: string, selector?: string, opts?: ListOptions): Promise<Pod[]>;
   listServices(namespace?: string, selector?: string): Promise<Service[]>;
   listEndpoints(namespace?: string): Promise<Endpoints[]>;
   listReplicaSets(namespace: string): Promise<ReplicaSet[]>;
@@ -135,7 +148,10 @@ export interface ClusterApi extends Cluster {
    * expired resourceVersion throws a KubeApiError with status 410 (list again, then watch).
    */
   watch<T extends KubeObject = KubeObject>(path: string, opts?: WatchOptions): AsyncGenerator<WatchEvent<T>, void, undefined>;
-  /** Workloads of one namespace, or of all namespaces when `namespace` is undefined or "" (viz stat). */
+  /**
+   * Workloads of one namespace, or of all namespaces when `namespace` is undefined or "" (viz stat),
+   * each reduced to the fields of its type (see project.ts), as ReplicaSets from listReplicaSets are.
+   */
   listDeployments(namespace?: string, selector?: string): Promise<Deployment[]>;
   listStatefulSets(namespace?: string, selector?: string): Promise<StatefulSet[]>;
   listDaemonSets(namespace?: string, selector?: string): Promise<DaemonSet[]>;
@@ -159,6 +175,15 @@ export interface ClusterApi extends Cluster {
   withTimeout(ms: number): ClusterApi;
   /** Cancels requests still in flight and releases connections. */
   close(): void;
+}
+
+export interface ListOptions {
+  /**
+   * Read the list in pages of this many items (`limit`, then `continue` until the server sends no
+   * token, as kubectl reads with 500): a big cluster's answer is then never one string and one
+   * parsed tree in memory at once. Unset: one request.
+   */
+  pageSize?: number;
 }
 
 export interface StreamOptions {
@@ -472,10 +497,31 @@ export class RestCluster implements ClusterApi {
     return this.send("GET", path, undefined, "*/*");
   }
 
-  private async list<T>(path: string, item: Shape = SHAPES.object): Promise<T[]> {
-    const list = await this.getJson<List<T>>(path, listOf(item));
-    if (!list) throw apiError(404, "GET", path, `the server could not find the requested resource (${path})`);
-    return list.items ?? [];
+  /**
+   * The items of a list, read in pages with `pageSize`; `reduce` is applied to each page's items
+   * as the page arrives, so that the rest of its parsed answer can go before the next one.
+   */
+  private async list<T>(path: string, item: Shape = SHAPES.object, reduce?: (item: T) => T, { pageSize }: ListOptions = {}): Promise<T[]> {
+    const out: T[] = [];
+    let empty = 0;
+    for (let page = 1, token = ""; ; page++) {
+      const paged = pageSize ? `${path}${path.includes("?") ? "&" : "?"}limit=${pageSize}${token ? `&continue=${enc(token)}` : ""}` : path;
+      let list: List<T> | undefined;
+      try {
+        list = await this.getJson<List<T>>(paged, listOf(item));
+      } catch (err) {
+        throw page > 1 ? pageError(err, page, pageSize!, out.length) : err;
+      }
+      if (!list) throw apiError(404, "GET", path, `the server could not find the requested resource (${path})`);
+      for (const o of list.items ?? []) out.push(reduce ? reduce(o) : o);
+      const next = (pageSize && list.metadata?.continue) || "";
+      if (!next) return out;
+      // a server that never stops sending tokens: stop reading, with the reason
+      empty = list.items?.length ? 0 : empty + 1;
+      const why = next === token ? "the same continue token twice" : empty > MAX_EMPTY_PAGES ? `${empty} pages in a row without items` : page >= MAX_PAGES ? `more than ${MAX_PAGES} pages` : "";
+      if (why) throw new MeshError(`the API server's list ${sanitize(path, 200)} did not end: ${why} (page ${page + 1}, in pages of ${pageSize}, after ${out.length} items)`, "the API server (or a proxy in front of it) is misbehaving; try again, or use another context");
+      token = next;
+    }
   }
 
   async controlPlaneVersion(namespace: string): Promise<string | undefined> {
@@ -497,8 +543,8 @@ export class RestCluster implements ClusterApi {
   listNamespaces(selector?: string) {
     return this.list<Namespace>(`/api/v1/namespaces${query(selector)}`, SHAPES.namespace);
   }
-  listPods(namespace?: string, selector?: string) {
-    return this.list<Pod>(core(namespace, "pods") + query(selector), SHAPES.pod);
+  listPods(namespace?: string, selector?: string, opts?: ListOptions) {
+    return this.list<Pod>(core(namespace, "pods") + query(selector), SHAPES.pod, projectPod, opts);
   }
   listServices(namespace?: string, selector?: string) {
     return this.list<Service>(core(namespace, "services") + query(selector), SHAPES.service);
@@ -507,7 +553,7 @@ export class RestCluster implements ClusterApi {
     return this.list<Endpoints>(core(namespace, "endpoints"), SHAPES.endpoints);
   }
   listReplicaSets(namespace: string) {
-    return this.list<ReplicaSet>(grouped("apps/v1", namespace, "replicasets"), SHAPES.replicaSet);
+    return this.list<ReplicaSet>(grouped("apps/v1", namespace, "replicasets"), SHAPES.replicaSet, projectReplicaSet);
   }
   getDeployment(namespace: string, name: string) {
     return this.getJson<Deployment>(`${grouped("apps/v1", namespace, "deployments")}/${enc(name)}`, SHAPES.deployment);
@@ -645,29 +691,29 @@ export class RestCluster implements ClusterApi {
   }
 
   listDeployments(namespace?: string, selector?: string) {
-    return this.list<Deployment>(grouped("apps/v1", namespace, "deployments") + query(selector), SHAPES.deployment);
+    return this.list<Deployment>(grouped("apps/v1", namespace, "deployments") + query(selector), SHAPES.deployment, projectDeployment);
   }
   listStatefulSets(namespace?: string, selector?: string) {
-    return this.list<StatefulSet>(grouped("apps/v1", namespace, "statefulsets") + query(selector), SHAPES.statefulSet);
+    return this.list<StatefulSet>(grouped("apps/v1", namespace, "statefulsets") + query(selector), SHAPES.statefulSet, projectStatefulSet);
   }
   listDaemonSets(namespace?: string, selector?: string) {
-    return this.list<DaemonSet>(grouped("apps/v1", namespace, "daemonsets") + query(selector), SHAPES.daemonSet);
+    return this.list<DaemonSet>(grouped("apps/v1", namespace, "daemonsets") + query(selector), SHAPES.daemonSet, projectDaemonSet);
   }
   listReplicaSetsIn(namespace?: string, selector?: string) {
-    return this.list<ReplicaSet>(grouped("apps/v1", namespace, "replicasets") + query(selector), SHAPES.replicaSet);
+    return this.list<ReplicaSet>(grouped("apps/v1", namespace, "replicasets") + query(selector), SHAPES.replicaSet, projectReplicaSet);
   }
   listJobs(namespace?: string, selector?: string) {
-    return this.list<Job>(grouped("batch/v1", namespace, "jobs") + query(selector), SHAPES.job);
+    return this.list<Job>(grouped("batch/v1", namespace, "jobs") + query(selector), SHAPES.job, projectJob);
   }
   listCronJobs(namespace?: string, selector?: string) {
     // batch/v1 CronJob is served from Kubernetes 1.21; older servers have batch/v1beta1 only.
-    return this.list<CronJob>(grouped("batch/v1", namespace, "cronjobs") + query(selector)).catch((err: unknown) => {
-      if (err instanceof KubeApiError && err.status === 404) return this.list<CronJob>(grouped("batch/v1beta1", namespace, "cronjobs") + query(selector));
+    return this.list<CronJob>(grouped("batch/v1", namespace, "cronjobs") + query(selector), SHAPES.object, projectCronJob).catch((err: unknown) => {
+      if (err instanceof KubeApiError && err.status === 404) return this.list<CronJob>(grouped("batch/v1beta1", namespace, "cronjobs") + query(selector), SHAPES.object, projectCronJob);
       throw err;
     });
   }
   listReplicationControllers(namespace?: string, selector?: string) {
-    return this.list<ReplicationController>(core(namespace, "replicationcontrollers") + query(selector), SHAPES.replicationController);
+    return this.list<ReplicationController>(core(namespace, "replicationcontrollers") + query(selector), SHAPES.replicationController, projectReplicationController);
   }
 
   async *streamLines(path: string, opts: StreamOptions = {}): AsyncGenerator<string, void, undefined> {
@@ -744,6 +790,24 @@ export class RestCluster implements ClusterApi {
         if (event.object && typeof event.object === "object") yield event as WatchEvent<T>;
     }
   }
+}
+
+/** Bounds on reading a list in pages (100 a page: a million items), against a server whose tokens never end. */
+const MAX_PAGES = 10_000;
+const MAX_EMPTY_PAGES = 100;
+
+/**
+ * The failure of a list's page after the first, saying which: an expired `continue` token (410:
+ * the list changed beyond what the server keeps while it was read) is worth another try.
+ */
+function pageError(err: unknown, page: number, pageSize: number, items: number): unknown {
+  if (!(err instanceof MeshError)) return err;
+  const where = `page ${page} of the list, in pages of ${pageSize}, after ${items} items`;
+  if (err instanceof KubeApiError) {
+    const hint = err.status === 410 ? "the list changed too much while mesh read it page by page; run the command again" : err.hint;
+    return new KubeApiError(err.status, err.method, err.path, `${err.message} (${where})`, hint, err.serverMessage);
+  }
+  return new MeshError(`${err.message} (${where})`, err.hint, err.exitCode, err);
 }
 
 export function podProxyPath(namespace: string, pod: string, port: number | string, path: string): string {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { connect } from "../../src/kube/cluster.js";
+import { connect, RestCluster, type Transport } from "../../src/kube/cluster.js";
 import { apiError, describePermission, KubeApiError, requestAttributes } from "../../src/kube/errors.js";
 import { matchesSelector, parseSelector } from "../../src/kube/selector.js";
 import { MeshError } from "../../src/errors.js";
@@ -189,6 +189,89 @@ test("typed getters build the API paths mesh's RBAC docs list", async () => {
     "GET /api/v1/namespaces/emojivoto/pods/web:4191/proxy/metrics",
   ]);
   assert.equal(await c.listServiceProfiles(), undefined, "no CRD: undefined");
+});
+
+/**
+ * An API server whose pod list comes in pages of `limit` (opaque `continue` tokens, here with
+ * characters that need encoding); `fail` answers a request instead (by its 1-based number).
+ */
+function pagedPods(count: number, fail?: (n: number) => { status: number; body: string } | undefined) {
+  const paths: string[] = [];
+  const names = Array.from({ length: count }, (_, i) => `web-${i}`);
+  const transport: Transport = async (req) => {
+    paths.push(req.path);
+    const failure = fail?.(paths.length);
+    if (failure) return failure;
+    const q = new URLSearchParams(req.path.split("?")[1] ?? "");
+    const from = Number(/^page\/(\d+)=$/.exec(q.get("continue") ?? "")?.[1] ?? 0);
+    const to = q.has("limit") ? from + Number(q.get("limit")) : count;
+    const items = names.slice(from, to).map((name) => ({ metadata: { name, namespace: "shop", managedFields: [{ manager: "kubelet" }] }, spec: { containers: [{ name: "app" }] } }));
+    return { status: 200, body: JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: "42", ...(to < count ? { continue: `page/${to}=` } : {}) }, items }) };
+  };
+  return { cluster: new RestCluster("https://fake.example:6443", transport), paths };
+}
+
+test("a paged list follows the continue tokens and returns every page's items, in order", async () => {
+  const { cluster, paths } = pagedPods(5);
+  const pods = await cluster.listPods("", "app=web", { pageSize: 2 });
+  assert.deepEqual(
+    pods.map((p) => p.metadata.name),
+    ["web-0", "web-1", "web-2", "web-3", "web-4"],
+  );
+  assert.deepEqual(paths, [
+    "/api/v1/pods?labelSelector=app%3Dweb&limit=2",
+    "/api/v1/pods?labelSelector=app%3Dweb&limit=2&continue=page%2F2%3D",
+    "/api/v1/pods?labelSelector=app%3Dweb&limit=2&continue=page%2F4%3D",
+  ]);
+  assert.equal(cluster.requestCount(), 3);
+  assert.ok(pods.every((p) => !("managedFields" in p.metadata)), "each page's pods are reduced as they arrive");
+});
+
+test("without a page size a list is one request, without limit", async () => {
+  const { cluster, paths } = pagedPods(5);
+  assert.equal((await cluster.listPods("shop")).length, 5);
+  assert.deepEqual(paths, ["/api/v1/namespaces/shop/pods"]);
+});
+
+test("a failed page after the first says which page failed; an expired continue token asks to run again", async () => {
+  const expired = JSON.stringify({ kind: "Status", code: 410, reason: "Expired", message: "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter." });
+  const gone = pagedPods(5, (n) => (n === 2 ? { status: 410, body: expired } : undefined));
+  const err = await gone.cluster.listPods("", undefined, { pageSize: 2 }).then(
+    () => assert.fail("the list should fail"),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof KubeApiError, String(err));
+  assert.equal(err.status, 410);
+  assert.match(err.message, /^the API server answered 410 to GET \/api\/v1\/pods: The provided continue parameter is too old .* \(page 2 of the list, in pages of 2, after 2 items\)$/);
+  assert.match(err.hint ?? "", /changed too much while mesh read it page by page; run the command again/);
+  // Another failure keeps its own hint; one on the first page is reported as without pages.
+  const failing = pagedPods(5, (n) => (n === 3 ? { status: 500, body: JSON.stringify({ message: "etcd is down" }) } : undefined));
+  await assert.rejects(failing.cluster.listPods("", undefined, { pageSize: 2 }), (e: KubeApiError) => e.status === 500 && /etcd is down \(page 3 of the list, in pages of 2, after 4 items\)$/.test(e.message) && /API server is failing/.test(e.hint ?? ""));
+  const denied = pagedPods(5, (n) => (n === 1 ? { status: 403, body: JSON.stringify({ message: 'pods is forbidden: User "viewer" cannot list resource "pods"' }) } : undefined));
+  await assert.rejects(denied.cluster.listPods("", undefined, { pageSize: 2 }), (e: KubeApiError) => e.status === 403 && e.message === 'pods is forbidden: User "viewer" cannot list resource "pods"');
+  // A page that is not a list: the shape error names the page too.
+  const broken = pagedPods(5, (n) => (n === 2 ? { status: 200, body: JSON.stringify({ items: "nope" }) } : undefined));
+  await assert.rejects(broken.cluster.listPods("", undefined, { pageSize: 2 }), (e: MeshError) => /items is a string, not a list \(page 2 of the list, in pages of 2, after 2 items\)$/.test(e.message));
+});
+
+test("a server whose continue tokens never end is stopped, with the reason", async () => {
+  const page = (token: string, items: unknown[]) => ({ status: 200, body: JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: { continue: token }, items }) });
+  const pod = { metadata: { name: "p", namespace: "shop" }, spec: { containers: [{ name: "app" }] } };
+  // the same token again and again
+  let n = 0;
+  const same = new RestCluster("https://fake.example:6443", async () => (n++, page("again", [pod])));
+  await assert.rejects(same.listPods("", undefined, { pageSize: 2 }), (e: MeshError) => /did not end: the same continue token twice \(page 3, in pages of 2, after 2 items\)$/.test(e.message));
+  assert.equal(n, 2);
+  // new tokens, no items
+  let m = 0;
+  const empty = new RestCluster("https://fake.example:6443", async () => page(`t${++m}`, []));
+  await assert.rejects(empty.listPods("", undefined, { pageSize: 2 }), (e: MeshError) => /did not end: 101 pages in a row without items/.test(e.message));
+  assert.equal(m, 101);
+  // new tokens, one item each: bounded by the page count
+  let k = 0;
+  const endless = new RestCluster("https://fake.example:6443", async () => page(`t${++k}`, [pod]));
+  await assert.rejects(endless.listPods("", undefined, { pageSize: 2 }), (e: MeshError) => /did not end: more than 10000 pages/.test(e.message));
+  assert.equal(k, 10_000);
 });
 
 test("controlPlaneVersion reads linkerdVersion from linkerd-config", async () => {

@@ -111,7 +111,12 @@ export class FakeApi {
     const items = this.objects
       .filter((o) => groupOf(o) === group && plural(o.kind ?? "") === resource && (!ns || o.metadata.namespace === ns) && matchesSelector(o.metadata.labels, selector))
       .sort((a, b) => (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") || a.metadata.name.localeCompare(b.metadata.name));
-    return { status: 200, body: JSON.stringify({ kind: "List", apiVersion: "v1", metadata: {}, items }) };
+    // Pages as a real server sends them (`limit`, then `continue`); the token here is the offset.
+    const limit = Number(params.get("limit") ?? 0);
+    const from = Number(params.get("continue") ?? 0);
+    const to = limit > 0 ? from + limit : items.length;
+    const metadata = to < items.length ? { continue: String(to) } : {};
+    return { status: 200, body: JSON.stringify({ kind: "List", apiVersion: "v1", metadata, items: items.slice(from, to) }) };
   }
 
   /** Built-in resources are always served; custom ones only while their CRD exists. */
