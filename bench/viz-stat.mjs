@@ -11,6 +11,7 @@
 // one list call every client of a 500-pod cluster makes), wall time and peak RSS.
 // Human-readable lines go to stderr, one JSON line on stdout (`ok`: every target met).
 //   npm run build && node bench/viz-stat.mjs [--namespaces 20] [--deployments 5] [--replicas 5] [--interval 10s] [--runs 3]
+//     [--bin PATH (another build's bin/mesh.js, to compare; run as given, not copied)]
 // `--hold` sets the pods up, prints the kubeconfig and waits for SIGINT/SIGTERM (then cleans up):
 // for profiling mesh by hand against the same cluster (`node --cpu-prof bin/mesh.js viz stat …`).
 // Needs the test cluster (root; see test/cluster/README.md): uses the one `npm run cluster:up`
@@ -45,12 +46,15 @@ const TARGET_MS = intervalMs + 1000;
 const { connectTestCluster } = await clusterHarness("viz-stat");
 
 const tmp = mkdtempSync(join(tmpdir(), "mesh-bench-viz-stat-"));
-// The runs use a copy of the built CLI taken now: a build of dist/ during the runs (the tree may be
-// shared) cannot break or change them.
-cpSync(join(root, "dist"), join(tmp, "cli", "dist"), { recursive: true });
-symlinkSync(join(root, "node_modules"), join(tmp, "cli", "node_modules"));
-writeFileSync(join(tmp, "cli", "mesh.mjs"), 'import { main } from "./dist/runtime.js";\n\nawait main();\n');
-const bin = join(tmp, "cli", "mesh.mjs");
+// Without --bin the runs use a copy of the built CLI taken now: a build of dist/ during the runs
+// (the tree may be shared) cannot break or change them.
+const bin = opt("--bin", undefined) ?? copyOfTheBuild();
+function copyOfTheBuild() {
+  cpSync(join(root, "dist"), join(tmp, "cli", "dist"), { recursive: true });
+  symlinkSync(join(root, "node_modules"), join(tmp, "cli", "node_modules"));
+  writeFileSync(join(tmp, "cli", "mesh.mjs"), 'import { main } from "./dist/runtime.js";\n\nawait main();\n');
+  return join(tmp, "cli", "mesh.mjs");
+}
 
 // ---- the workloads ----
 

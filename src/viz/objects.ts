@@ -41,6 +41,13 @@ function ownedBy(o: KubeObject, uid: string | undefined): boolean {
 
 const selectorOf = (o: KubeObject): Record<string, string> | undefined => ((o as { spec?: { selector?: LabelSelector } }).spec?.selector?.matchLabels);
 
+/**
+ * Pods are listed in pages of this many: a page's answer (some 6 KB of JSON a pod) is parsed and
+ * reduced to what mesh reads (see kube/project.ts) before the next is read, so that listing every
+ * pod of a big cluster never holds the whole answer and its parse at once.
+ */
+export const POD_PAGE_SIZE = 100;
+
 type Lister = (cluster: ClusterApi, namespace: string | undefined, selector: string | undefined) => Promise<KubeObject[]>;
 
 const LISTERS: Partial<Record<ResourceType, Lister>> = {
@@ -51,7 +58,7 @@ const LISTERS: Partial<Record<ResourceType, Lister>> = {
   job: (c, ns, sel) => c.listJobs(ns, sel),
   cronjob: (c, ns, sel) => c.listCronJobs(ns, sel),
   replicationcontroller: (c, ns, sel) => c.listReplicationControllers(ns, sel),
-  pod: (c, ns, sel) => c.listPods(ns, sel),
+  pod: (c, ns, sel) => c.listPods(ns, sel, { pageSize: POD_PAGE_SIZE }),
   service: (c, ns, sel) => c.listServices(ns, sel),
   namespace: (c, _ns, sel) => c.listNamespaces(sel),
 };
@@ -72,7 +79,7 @@ export async function resolveTargets(cluster: ClusterApi, refs: ResourceRef[], o
     return p as Promise<T[]>;
   };
   const nsOf = (ref: ResourceRef) => (opts.allNamespaces ? undefined : ref.namespace || undefined);
-  const pods = (ns: string | undefined) => once<Pod>(`pods/${ns ?? ""}`, () => cluster.listPods(ns ?? "")).then((all) => all.filter(isLivePod));
+  const pods = (ns: string | undefined) => once<Pod>(`pods/${ns ?? ""}`, () => cluster.listPods(ns ?? "", undefined, { pageSize: POD_PAGE_SIZE })).then((all) => all.filter(isLivePod));
   const list = (type: ResourceType, ns: string | undefined, selector: string | undefined) =>
     once<KubeObject>(`${type}/${ns ?? ""}/${selector ?? ""}`, () => LISTERS[type]!(cluster, type === "namespace" ? undefined : ns ?? "", selector));
   // The pods (and ReplicaSets, Jobs) of one object's namespace. With -A, one cluster-wide list serves

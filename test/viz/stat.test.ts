@@ -229,7 +229,7 @@ test("API errors exit 1: a missing named object, RBAC on pods, a forbidden scrap
   const missing = await stat(["deploy/nope", "-n", "emojivoto"]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /error: deployment "nope" not found in namespace "emojivoto"/);
-  const rbac = await stat(["deploy", "-n", "emojivoto"], fakeCluster({ fail: (p) => (p.endsWith("/pods") ? { status: 403, body: JSON.stringify({ message: 'pods is forbidden: User "viewer" cannot list resource "pods"' }) } : undefined) }));
+  const rbac = await stat(["deploy", "-n", "emojivoto"], fakeCluster({ fail: (p) => (p.split("?")[0].endsWith("/pods") ? { status: 403, body: JSON.stringify({ message: 'pods is forbidden: User "viewer" cannot list resource "pods"' }) } : undefined) }));
   assert.equal(rbac.code, 1);
   assert.match(rbac.stderr, /error: pods is forbidden/);
   const policy = await stat(["deploy/web", "-n", "emojivoto", "-o", "json"], fakeCluster({ fail: (p) => (p.includes("web-1:4191") ? { status: 403, body: "" } : undefined) }));

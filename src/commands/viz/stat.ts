@@ -9,7 +9,7 @@ import { sanitize } from "../../output/sanitize.js";
 import { discountOwnScrape, podDelta } from "../../viz/delta.js";
 import { formatStatJson, formatStatTable, showsTcp } from "../../viz/format.js";
 import { attachedLabels } from "../../viz/labels.js";
-import { resolveTargets, type Target } from "../../viz/objects.js";
+import { POD_PAGE_SIZE, resolveTargets, type Target } from "../../viz/objects.js";
 import { parsePrometheusUrl, PrometheusClient, proxyVersionQuery, proxyVersionsFrom, statGroupsFromPrometheus } from "../../viz/prometheus.js";
 import { parseResourceArgs, STAT_ALL_TYPES, type ResourceRef, type ResourceType } from "../../viz/resources.js";
 import { podKey, Scraper, type ScrapedPod } from "../../viz/scrape.js";
@@ -176,7 +176,7 @@ async function plan(cluster: ClusterApi, v: ValidatedStat, o: StatOptions, cp: s
     const targets = await resolveTargets(cluster, [ref], { selector: o.selector, allNamespaces: o.allNamespaces });
     let scrape: Pod[];
     if (v.from) scrape = (await fromTargets!).flatMap((t) => t.pods);
-    else if (ref.type === "service") scrape = await (allPods ??= cluster.listPods(""));
+    else if (ref.type === "service") scrape = await (allPods ??= cluster.listPods("", undefined, { pageSize: POD_PAGE_SIZE }));
     else scrape = targets.flatMap((t) => t.pods);
     plans.push({ req, targets, scrape: scrape.filter(isOk) });
   }
