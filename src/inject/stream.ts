@@ -73,6 +73,9 @@ export class DocSplitter {
    */
   private head: string[] = [];
   private headLen = 0;
+  /** Chunks without a newline, after buf (one long line, e.g. `jq -c` output): joined when its end comes. */
+  private partial: string[] = [];
+  private partialLen = 0;
   private sep = "";
   private line = 1;
   private docLine = 1;
@@ -88,12 +91,18 @@ export class DocSplitter {
 
   push(chunk: string): RawDoc[] {
     const out: RawDoc[] = [];
+    if (!chunk.includes("\n")) {
+      this.partial.push(chunk);
+      this.partialLen += chunk.length;
+      if (this.headLen + this.buf.length - this.docStart + this.partialLen > MAX_DOCUMENT_BYTES) this.tooLarge();
+      return out;
+    }
     // the lines already split belong to the current document (docStart <= pos): set them aside
     if (this.pos > this.docStart) {
       this.head.push(this.buf.slice(this.docStart, this.pos));
       this.headLen += this.pos - this.docStart;
     }
-    this.buf = this.pos === this.buf.length ? chunk : this.buf.slice(this.pos) + chunk;
+    this.buf = this.buf.slice(this.pos) + this.takePartial() + chunk;
     this.pos = this.docStart = 0;
     const s = this.buf;
     let i = 0;
@@ -112,6 +121,7 @@ export class DocSplitter {
 
   end(): RawDoc[] {
     const out: RawDoc[] = [];
+    if (this.partialLen) this.buf += this.takePartial();
     if (this.pos < this.buf.length) this.boundary(this.pos, this.buf.length, out);
     if (this.directives) this.noDocumentStart();
     const text = this.docText(this.buf.length);
@@ -119,6 +129,14 @@ export class DocSplitter {
     this.buf = "";
     this.pos = this.docStart = 0;
     return out;
+  }
+
+  private takePartial(): string {
+    if (!this.partialLen) return "";
+    const text = this.partial.join("");
+    this.partial = [];
+    this.partialLen = 0;
+    return text;
   }
 
   /** The current document's text up to `end` in buf, and no more held pieces. */

@@ -21,6 +21,9 @@ const EDGE_STREAMS = [
   "# lead\n%YAML 1.1\n# between\n--- !!map\na: 1\n...\n%YAML 1.2\n---\nb: 2",
   "--- {apiVersion: v1,\n  kind: ConfigMap}\n--- # c\nkind: Pod\n...\n",
   `kind: List\nitems:\n${"- a: 1\n  b: [x, y]\n".repeat(5000)}`,
+  // one long line (`jq -c` output), with and without a final newline, between documents
+  `{"kind":"List","items":[${'{"a":1},'.repeat(20000)}{"b":2}]}\n---\nc: 3\n`,
+  `a: 1\n---\n{"items":[${'"xyz",'.repeat(20000)}"w"]}`,
 ];
 
 test("a stream fed in chunks of any size splits into the same documents as in one piece", () => {
@@ -52,9 +55,11 @@ test("a directive's document, its version and its line survive a chunk boundary 
 test("a document over the limit is refused however it arrives, with its index and first line", () => {
   const line = `  ${"x".repeat(1021)}\n`;
   const big = `a: 1\n---\ndata: |\n${line.repeat(Math.ceil(MAX_DOCUMENT_BYTES / line.length) + 1)}`;
-  for (const n of [64 * 1024, 1 << 20]) {
+  // and as one line without a newline (its chunks are held until the line ends)
+  const oneLine = `a: 1\n---\n{"data": "${"x".repeat(MAX_DOCUMENT_BYTES)}"}`;
+  for (const [text, n] of [[big, 64 * 1024], [big, 1 << 20], [oneLine, 1 << 20]] as const) {
     assert.throws(
-      () => split(big, [n]),
+      () => split(text, [n]),
       (e: unknown) => e instanceof DocumentError && e.index === 2 && e.line === 3 && /larger than 32 MiB/.test(e.message),
     );
   }
