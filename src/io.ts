@@ -90,12 +90,11 @@ export function fdWriter(fd: number): Pick<Writable, "write"> {
  * the rest is dropped.
  */
 export function writevAll(fd: number, bufs: Uint8Array[]): boolean {
-  let i = 0;
   let list = bufs;
-  while (i < list.length) {
+  while (list.length) {
     let n: number;
     try {
-      n = writevSync(fd, i ? list.slice(i) : list);
+      n = writevSync(fd, list);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "EAGAIN") {
@@ -105,16 +104,10 @@ export function writevAll(fd: number, bufs: Uint8Array[]): boolean {
       if (code === "EPIPE") return false;
       throw err;
     }
-    // a partial write (a full pipe, or more buffers than one call takes): go on after what went
-    if (i) {
-      list = list.slice(i);
-      i = 0;
-    }
+    // a partial write (a full pipe): go on from the first byte that did not go
+    let i = 0;
     while (i < list.length && n >= list[i].length) n -= list[i++].length;
-    if (n > 0) {
-      list = [list[i].subarray(n), ...list.slice(i + 1)];
-      i = 0;
-    }
+    list = n > 0 ? [list[i].subarray(n), ...list.slice(i + 1)] : list.slice(i);
   }
   return true;
 }

@@ -413,7 +413,8 @@ export class HeldOutput {
   /**
    * Writes everything to `out` in chunks of about 1 MB, honouring back-pressure. A real
    * stream gets one reused buffer (each chunk is written before the next is copied in);
-   * anything else gets a fresh buffer per chunk.
+   * anything else gets a fresh buffer per chunk. Given `fd` (stdout's own descriptor, which
+   * `out` writes), everything in memory goes there by gather writes instead (see gatherWrite).
    */
   async flush(out: Pick<Writable, "write">, fd?: number): Promise<void> {
     const w = out as Partial<Writable> & Pick<Writable, "write">;
