@@ -1,7 +1,7 @@
 /** Runs inject or uninject over a sequence of inputs, writing to a held output. */
 import { HeldOutput, type Input } from "./io.js";
 import type { Report } from "./report.js";
-import { DocSplitter, loadYamlLib, NeedYamlLib, transformDocument, type DocResult, type Mode, type RawDoc } from "./stream.js";
+import { DocSplitter, loadYamlLib, MAX_LIST_BYTES, NeedYamlLib, transformDocument, type DocResult, type Mode, type RawDoc } from "./stream.js";
 import type { InjectConfig } from "./transform.js";
 import type { Json } from "./yaml/tree.js";
 
@@ -21,7 +21,8 @@ export async function runPipeline(inputs: Input[], mode: Mode, cfg: InjectConfig
   const result: PipelineResult = { reports: [], failures: [], warnings: [] };
   let endsWithSeparator = false;
   for (const input of inputs) {
-    const splitter = new DocSplitter(input.name);
+    // a List in kubectl's layout may be up to MAX_LIST_BYTES; transformDocument refuses other documents past MAX_DOCUMENT_BYTES
+    const splitter = new DocSplitter(input.name, MAX_LIST_BYTES);
     let first = true;
     const handle = async (docs: RawDoc[]) => {
       for (let di = 0; di < docs.length; di++) {

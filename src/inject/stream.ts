@@ -18,6 +18,14 @@ import { plannedInject, templateInject } from "./plan.js";
 
 /** Documents larger than this are refused (a `kind: List` can be split into one document per item). */
 export const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024;
+/**
+ * A `kind: List` laid out as kubectl prints it is read item by item (see byItems), so it may be
+ * larger: inject's `--manual` output of a 32 MiB List (the sidecars make it ~12 times its input)
+ * can be uninjected.
+ */
+export const MAX_LIST_BYTES = 64 * 1024 * 1024;
+
+const tooLargeReason = (max: number) => `the document is larger than ${max / 1024 / 1024} MiB; split it (a kind: List can be split into one document per item)`;
 
 /** A problem with the input, located: input name, 1-based document index, 1-based line in the input. */
 export class DocumentError extends MeshError {
@@ -87,14 +95,18 @@ export class DocSplitter {
   /** The directives of the document being read (set at its `---` line). */
   private pending: { yamlVersion: RawDoc["yamlVersion"]; directives: string } | undefined;
 
-  constructor(private readonly input: string) {}
+  /** `max`: the largest document read (MAX_LIST_BYTES where Lists are read item by item). */
+  constructor(
+    private readonly input: string,
+    private readonly max = MAX_DOCUMENT_BYTES,
+  ) {}
 
   push(chunk: string): RawDoc[] {
     const out: RawDoc[] = [];
     if (!chunk.includes("\n")) {
       this.partial.push(chunk);
       this.partialLen += chunk.length;
-      if (this.headLen + this.buf.length - this.docStart + this.partialLen > MAX_DOCUMENT_BYTES) this.tooLarge();
+      if (this.headLen + this.buf.length - this.docStart + this.partialLen > this.max) this.tooLarge();
       return out;
     }
     // the lines already split belong to the current document (docStart <= pos): set them aside
@@ -112,10 +124,10 @@ export class DocSplitter {
       this.boundary(i, j + 1, out);
       i = j + 1;
       this.line++;
-      if (this.headLen + i - this.docStart > MAX_DOCUMENT_BYTES) this.tooLarge();
+      if (this.headLen + i - this.docStart > this.max) this.tooLarge();
     }
     this.pos = i;
-    if (this.headLen + s.length - this.docStart > MAX_DOCUMENT_BYTES) this.tooLarge();
+    if (this.headLen + s.length - this.docStart > this.max) this.tooLarge();
     return out;
   }
 
@@ -150,7 +162,7 @@ export class DocSplitter {
   }
 
   private tooLarge(): never {
-    throw new DocumentError(this.input, this.index + 1, this.docLine, `the document is larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB; split it (a kind: List can be split into one document per item)`);
+    throw new DocumentError(this.input, this.index + 1, this.docLine, tooLargeReason(this.max));
   }
 
   private noDocumentStart(): never {
@@ -374,6 +386,9 @@ export function transformDocument(doc: RawDoc, input: string, mode: Mode, cfg: I
       return r;
     }
   }
+
+  // larger documents than MAX_DOCUMENT_BYTES are read only as Lists, item by item (MAX_LIST_BYTES)
+  if (text.length > MAX_DOCUMENT_BYTES) throw new DocumentError(input, doc.index, doc.line, tooLargeReason(MAX_DOCUMENT_BYTES));
 
   let parsed: Parsed;
   try {
