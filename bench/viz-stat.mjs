@@ -20,7 +20,7 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { clusterHarness, deleteNamespaces, log, makeRoomForPods, measure, median, option as opt, resultOf, waitForReadyPods } from "./lib/cluster-bench.mjs";
+import { clusterHarness, deleteNamespaces, log, makeRoomForPods, measure, median, meshedDeployment, option as opt, resultOf, waitForReadyPods } from "./lib/cluster-bench.mjs";
 
 const argv = process.argv.slice(2);
 const NAMESPACES = Number(opt("--namespaces", 20));
@@ -76,34 +76,18 @@ function deploymentObject(ns, d) {
     // One endpoint (no selector): with the next Deployment's 5 pods as endpoints the payload is 200 KB.
     { direction: "outbound", rps: INBOUND_RPS, successRate: 0.95, latencyMs: 7, to: { service: next, port: 80, targetPort: 8080 } },
   ];
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: ns },
-    spec: {
-      replicas: REPLICAS,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: {
-          labels: { app: name, "mesh.bench/viz-stat": "true", "linkerd.io/control-plane-ns": "linkerd", "linkerd.io/workload-ns": ns, "linkerd.io/proxy-deployment": name },
-          annotations: { "mesh.test/traffic": JSON.stringify({ flows }) },
-        },
-        spec: {
-          containers: [
-            { name: "app", image: "example/app:1", ports: [{ name: "http", containerPort: 8080 }] },
-            {
-              name: "linkerd-proxy",
-              image: "cr.l5d.io/linkerd/proxy:stable-2.14.10",
-              ports: [
-                { name: "linkerd-proxy", containerPort: 4143 },
-                { name: "linkerd-admin", containerPort: 4191 },
-              ],
-            },
-          ],
-        },
-      },
-    },
-  };
+  return meshedDeployment({
+    name,
+    namespace: ns,
+    replicas: REPLICAS,
+    flows,
+    labels: { "mesh.bench/viz-stat": "true", "linkerd.io/workload-ns": ns },
+    appPorts: [{ name: "http", containerPort: 8080 }],
+    proxyPorts: [
+      { name: "linkerd-proxy", containerPort: 4143 },
+      { name: "linkerd-admin", containerPort: 4191 },
+    ],
+  });
 }
 
 const c = await connectTestCluster();

@@ -21,7 +21,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { clusterHarness, gnuTime, log, option as opt, resultOf, sleep } from "./lib/cluster-bench.mjs";
+import { clusterHarness, gnuTime, log, meshedDeployment, option as opt, resultOf, sleep } from "./lib/cluster-bench.mjs";
 
 const PODS = Number(opt("--pods", 50));
 const RPS = Number(opt("--rps", 200));
@@ -208,27 +208,15 @@ try {
   log(`namespace ${ns}: Deployment tap, ${PODS} pods × ${RPS} access-log lines/s...`);
   const flows = [{ direction: "inbound", rps: RPS, successRate: 0.99, latencyMs: [{ ms: 3, weight: 9 }, { ms: 30, weight: 1 }], method: "GET", path: "/api/list", authority: `tap.${ns}.svc.cluster.local:80` }];
   await c.kubectl(["apply", "-n", ns, "-f", "-"], {
-    stdin: JSON.stringify({
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "tap" },
-      spec: {
+    stdin: JSON.stringify(
+      meshedDeployment({
+        name: "tap",
         replicas: PODS,
-        selector: { matchLabels: { app: "tap" } },
-        template: {
-          metadata: {
-            labels: { app: "tap", "linkerd.io/control-plane-ns": "linkerd", "linkerd.io/proxy-deployment": "tap" },
-            annotations: { "mesh.test/traffic": JSON.stringify({ flows }) },
-          },
-          spec: {
-            containers: [
-              { name: "app", image: "example/app:1", ports: [{ name: "http", containerPort: 8080 }] },
-              { name: "linkerd-proxy", image: "cr.l5d.io/linkerd/proxy:stable-2.14.10", env: [{ name: "LINKERD2_PROXY_ACCESS_LOG", value: "json" }], ports: [{ name: "linkerd-admin", containerPort: 4191 }] },
-            ],
-          },
-        },
-      },
-    }),
+        flows,
+        appPorts: [{ name: "http", containerPort: 8080 }],
+        proxyEnv: [{ name: "LINKERD2_PROXY_ACCESS_LOG", value: "json" }],
+      }),
+    ),
   });
   await c.waitForPods(ns, "app=tap", { count: PODS, timeoutMs: 180_000 });
   const load = loadavg()[0];

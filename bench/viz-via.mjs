@@ -8,11 +8,10 @@
 // the interval), and `auto` behind the firewall at most 1 s more than `--via port-forward`.
 // Human-readable lines go to stderr, one JSON line on stdout (`ok`: every target met).
 //   npm run build && node bench/viz-via.mjs [--namespaces 2] [--deployments 5] [--replicas 5] [--runs 3]
-import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { clusterHarness, log, median, option as opt, resultOf, sleep } from "./lib/cluster-bench.mjs";
+import { clusterHarness, log, measure, median, meshedDeployment, option as opt, resultOf, sleep } from "./lib/cluster-bench.mjs";
 
 const NAMESPACES = Number(opt("--namespaces", 2));
 const DEPLOYMENTS = Number(opt("--deployments", 5));
@@ -28,22 +27,7 @@ const result = resultOf("viz-via");
 const { connectTestCluster } = await clusterHarness("viz-via");
 
 /** Runs the built mesh; resolves with its exit code, wall ms and output. */
-function run(args, kubeconfig) {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const p = spawn(process.execPath, [bin, "--kubeconfig", kubeconfig, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
-    p.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => p.kill("SIGKILL"), 120_000);
-    p.on("error", reject);
-    p.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, ms: Number(process.hrtime.bigint() - start) / 1e6, stdout, stderr });
-    });
-  });
-}
+const run = (args, kubeconfig) => measure(process.execPath, [bin, "--kubeconfig", kubeconfig, ...args]);
 
 function deployment(ns, d) {
   const name = `d${d}`;
@@ -51,27 +35,7 @@ function deployment(ns, d) {
     { direction: "inbound", rps: 10, successRate: 0.95, latencyMs: [{ ms: 3, weight: 8 }, { ms: 40, weight: 2 }], authority: `${name}.${ns}.svc.cluster.local:80` },
     { direction: "outbound", rps: 10, successRate: 0.95, latencyMs: 7, to: { service: `d${(d + 1) % DEPLOYMENTS}`, port: 80, targetPort: 8080 } },
   ];
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: ns },
-    spec: {
-      replicas: REPLICAS,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: {
-          labels: { app: name, "mesh.bench/viz-via": "true", "linkerd.io/control-plane-ns": "linkerd", "linkerd.io/proxy-deployment": name },
-          annotations: { "mesh.test/traffic": JSON.stringify({ flows }) },
-        },
-        spec: {
-          containers: [
-            { name: "app", image: "example/app:1" },
-            { name: "linkerd-proxy", image: "cr.l5d.io/linkerd/proxy:stable-2.14.10", ports: [{ name: "linkerd-admin", containerPort: 4191 }] },
-          ],
-        },
-      },
-    },
-  };
+  return meshedDeployment({ name, namespace: ns, replicas: REPLICAS, flows, labels: { "mesh.bench/viz-via": "true" } });
 }
 
 const c = await connectTestCluster();

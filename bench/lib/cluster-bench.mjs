@@ -135,3 +135,33 @@ export async function deleteNamespaces(c, namespaces, timeoutMs = 180_000) {
     await sleep(1000);
   }
 }
+
+/**
+ * A Deployment of `replicas` proxy stand-ins serving the traffic model's `flows`
+ * (test/cluster/traffic-model.ts), as the cluster benchmarks create them: `labels` join the pod
+ * template's, `appPorts` are the app container's, `proxyEnv` and `proxyPorts` the linkerd-proxy
+ * container's (its admin port by default).
+ */
+export function meshedDeployment({ name, namespace, replicas, flows, labels = {}, appPorts, proxyEnv, proxyPorts = [{ name: "linkerd-admin", containerPort: 4191 }] }) {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: namespace === undefined ? { name } : { name, namespace },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: {
+          labels: { app: name, ...labels, "linkerd.io/control-plane-ns": "linkerd", "linkerd.io/proxy-deployment": name },
+          annotations: { "mesh.test/traffic": JSON.stringify({ flows }) },
+        },
+        spec: {
+          containers: [
+            { name: "app", image: "example/app:1", ...(appPorts ? { ports: appPorts } : {}) },
+            { name: "linkerd-proxy", image: "cr.l5d.io/linkerd/proxy:stable-2.14.10", ...(proxyEnv ? { env: proxyEnv } : {}), ports: proxyPorts },
+          ],
+        },
+      },
+    },
+  };
+}
