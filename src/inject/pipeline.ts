@@ -1,7 +1,7 @@
 /** Runs inject or uninject over a sequence of inputs, writing to a held output. */
 import { HeldOutput, type Input } from "./io.js";
 import type { Report } from "./report.js";
-import { DocSplitter, loadYamlLib, MAX_LIST_BYTES, NeedYamlLib, transformDocument, type DocResult, type Mode, type RawDoc } from "./stream.js";
+import { addOutcome, DocSplitter, loadYamlLib, MAX_LIST_BYTES, NeedYamlLib, transformDocument, type DocResult, type Mode, type RawDoc } from "./stream.js";
 import type { InjectConfig } from "./transform.js";
 import type { Json } from "./yaml/tree.js";
 
@@ -35,9 +35,7 @@ export async function runPipeline(inputs: Input[], mode: Mode, cfg: InjectConfig
           await loadYamlLib();
           r = transformDocument(d, input.name, mode, cfg, format === "json");
         }
-        result.reports.push(...r.reports);
-        result.failures.push(...r.failures);
-        result.warnings.push(...r.warnings);
+        addOutcome(result, r);
         if (result.failures.length) continue; // the run fails: stop producing output
         if (format === "json") {
           if (r.value !== undefined) out.write(`${JSON.stringify(r.value as Json, null, 2)}\n`);

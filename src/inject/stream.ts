@@ -573,13 +573,14 @@ class Result implements DocResult {
   }
 }
 
-/** Drops the last newline of the text the pieces make up (if it ends with one). */
-function addOutcome(to: DocOutcome, o: DocOutcome): void {
+/** Appends a document's (or an item's) reports, failures and warnings to `to`. */
+export function addOutcome(to: DocOutcome, o: DocOutcome): void {
   to.reports.push(...o.reports);
   to.failures.push(...o.failures);
   to.warnings.push(...o.warnings);
 }
 
+/** Drops the last newline of the text the pieces make up (if it ends with one). */
 function dropFinalNewline(parts: string[]): void {
   for (let i = parts.length - 1; i >= 0; i--) {
     const p = parts[i];
