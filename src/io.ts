@@ -67,17 +67,7 @@ export function fdWriter(fd: number): Pick<Writable, "write"> {
   let closed = false;
   const write = (chunk: string | Uint8Array, encoding?: unknown, cb?: unknown): boolean => {
     const done = (typeof encoding === "function" ? encoding : cb) as ((err?: Error | null) => void) | undefined;
-    const buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
-    for (let off = 0; !closed && off < buf.length; ) {
-      try {
-        off += writeSync(fd, buf, off);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === "EAGAIN") Atomics.wait(pause, 0, 0, 1); // a non-blocking descriptor that is full
-        else if (code === "EPIPE") closed = true;
-        else throw err;
-      }
-    }
+    if (!closed) closed = !writevAll(fd, [typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk]);
     done?.(null);
     return true;
   };
@@ -86,8 +76,8 @@ export function fdWriter(fd: number): Pick<Writable, "write"> {
 
 /**
  * Writes `bufs` to `fd` in order, as one gather write where the kernel takes them all (no copy
- * into one buffer first), blocking like fdWriter. Returns false when the reader went away (EPIPE):
- * the rest is dropped.
+ * into one buffer first), blocking: a non-blocking descriptor that is full is waited on. Returns
+ * false when the reader went away (EPIPE): the rest is dropped.
  */
 export function writevAll(fd: number, bufs: Uint8Array[]): boolean {
   let list = bufs;
