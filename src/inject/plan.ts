@@ -114,12 +114,12 @@ const paused = (cfg: InjectConfig) => planCache.gated && gate(cfg).seen <= gate(
 const MAX_PLANS = 256;
 /** Larger documents take the ordinary path (plans and templates hold their text). */
 const MAX_PLANNED_CHARS = 64 * 1024;
-const plans = new WeakMap<InjectConfig, Map<string, Plan | null>>();
 /**
- * Shapes seen once and not planned yet: a plan is made the second time a shape comes, so a
- * stream of shapes that never repeat pays for masking only, not for a second transform each.
+ * Per configuration: the plans by masked text (null: the shape cannot be planned), and the shapes
+ * seen once and not planned yet. A plan is made the second time a shape comes, so a stream of
+ * shapes that never repeat pays for masking only, not for a second transform each.
  */
-const seenOnce = new WeakMap<InjectConfig, Set<string>>();
+const plans = new WeakMap<InjectConfig, { byKey: Map<string, Plan | null>; once: Set<string> }>();
 
 /**
  * The result of injecting `text` (whose scanned root is `root`) by way of a plan, or undefined
@@ -134,13 +134,12 @@ export function plannedInject(
   if (!planCache.enabled || paused(cfg) || text.length > MAX_PLANNED_CHARS || root.flow || text.includes("linkerd.io") || text.includes(MARK)) return undefined;
   const masked = mask(root, text);
   if (!masked) return undefined;
-  let byKey = plans.get(cfg);
-  if (!byKey) plans.set(cfg, (byKey = new Map()));
+  let known = plans.get(cfg);
+  if (!known) plans.set(cfg, (known = { byKey: new Map(), once: new Set() }));
+  const { byKey, once } = known;
   let plan = byKey.get(masked.key);
   if (plan) gate(cfg).reused++;
   if (plan === undefined) {
-    let once = seenOnce.get(cfg);
-    if (!once) seenOnce.set(cfg, (once = new Set()));
     if (!once.delete(masked.key)) {
       if (once.size >= MAX_PLANS) once.clear();
       once.add(masked.key);
